@@ -1,0 +1,2 @@
+/** Placeholder until the CLI lands: see README.md. */
+export const commandName = 'mlscale' as const;

@@ -1,0 +1,3 @@
+export * from './backend.js';
+export * from './capabilities.js';
+export * from './status.js';

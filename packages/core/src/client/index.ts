@@ -1,0 +1,5 @@
+export * from './audit.js';
+export * from './capability-check.js';
+export * from './create-mlscale.js';
+export * from './events.js';
+export * from './logger.js';
