@@ -1,1 +1,1 @@
-export {};
+export * from './describe-backend-conformance.js';

@@ -42,8 +42,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
     return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
   }
-  if (issue.code === 'invalid_type') {
-    return issue.message.startsWith('Invalid input') ? `expected ${issue.expected}` : issue.message;
+  if (issue.code === 'invalid_key') {
+    return `invalid key: ${issue.issues.map((inner) => inner.message).join('; ')}`;
   }
-  return issue.message;
+  // zod's own wording is "Invalid input: expected number, received string"; the prefix adds nothing.
+  return issue.message.replace(/^Invalid input: /, '');
 }
