@@ -1,10 +1,12 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts' },
+  entry: { index: 'src/index.ts', 'emulator/index': 'src/emulator/index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // Cloud SDKs stay external and are imported lazily by the adapter.
+  external: [/^@aws-sdk\//, 'tar', '@mlscale/core', 'zod'],
 });

@@ -1,2 +1,4 @@
-/** Placeholder until this backend lands: see README.md. */
-export const plannedProvider = 'aws' as const;
+export type { DeploymentAwsOptions, TrainingAwsOptions } from './adapter/provider-options.js';
+export { sageMakerCapabilities, sagemaker } from './adapter/sagemaker.js';
+export type { SageMakerClients, SageMakerSettings } from './adapter/sagemaker-settings.js';
+export { tagKeys } from './adapter/spec-tags.js';

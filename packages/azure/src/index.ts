@@ -1,2 +1,9 @@
-/** Placeholder until this backend lands: see README.md. */
-export const plannedProvider = 'azure' as const;
+export type { AzureClients } from './adapter/azure-clients.js';
+export { type AzureMlBackend, azureml } from './adapter/azureml.js';
+export { type AzureDeploymentOptions, azureDeploymentOptionsSchema } from './adapter/deployment-options.js';
+export {
+  type AzureMlSettingsInput,
+  azureMlSettingsSchema,
+  type ResolvedAzureMlSettings,
+} from './adapter/settings.js';
+export { azureTrainingOptionsSchema } from './adapter/training-operations.js';

@@ -62,7 +62,8 @@ export async function withRetry<T>(
     try {
       return await operation(attempt);
     } catch (error) {
-      if (signal?.aborted) throw abortedError(signal, 'The operation');
+      // An Aborted error from the operation itself says more (what it had done) than a generic one.
+      if (signal?.aborted) throw MlscaleError.hasCode(error, 'Aborted') ? error : abortedError(signal, 'The operation');
       if (attempt >= maxAttempts || !isRetryable(error)) throw error;
       const retryAfterMs = MlscaleError.isInstance(error) ? error.retryAfterMs : undefined;
       if (retryAfterMs !== undefined && retryAfterMs > maxRetryAfterMs) throw error;

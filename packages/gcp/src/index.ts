@@ -1,2 +1,1 @@
-/** Placeholder until this backend lands: see README.md. */
-export const plannedProvider = 'gcp' as const;
+export * from './adapter/index.js';

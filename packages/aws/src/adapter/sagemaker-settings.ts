@@ -1,0 +1,151 @@
+import type { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SageMakerClient, SageMakerClientConfig } from '@aws-sdk/client-sagemaker';
+import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { parseSpec, type RetryOptions } from '@mlscale/core';
+import { z } from 'zod';
+
+/** Pre-built SDK clients, for users with their own configuration (proxies, custom retry, ...). */
+export interface SageMakerClients {
+  sageMaker?: SageMakerClient;
+  runtime?: SageMakerRuntimeClient;
+  applicationAutoScaling?: ApplicationAutoScalingClient;
+  cloudWatch?: CloudWatchClient;
+  cloudWatchLogs?: CloudWatchLogsClient;
+  s3?: S3Client;
+}
+
+/** Settings of `sagemaker()`. Each falls back to an environment variable, then to the AWS SDK's defaults. */
+export interface SageMakerSettings {
+  /** The AWS region. Env: `AWS_REGION`, `AWS_DEFAULT_REGION`. */
+  region?: string;
+  /** The execution role SageMaker assumes for models and training jobs. Env: `MLSCALE_SAGEMAKER_ROLE_ARN`. */
+  roleArn?: string;
+  /** One URL for every client (the emulator, or a VPC endpoint). Env: `AWS_ENDPOINT_URL`. */
+  endpoint?: string;
+  /** Credentials; default: the AWS SDK's default provider chain (environment, profile, SSO, instance role, ...). */
+  credentials?: SageMakerClientConfig['credentials'];
+  /** Pre-built clients; any not given is created from the settings above. */
+  clients?: SageMakerClients;
+  /** The serving container image (the mlscale server image in ECR). Env: `MLSCALE_SAGEMAKER_IMAGE`. */
+  servingImage?: string;
+  /** Where local model files and training inputs are uploaded. Env: `MLSCALE_S3_BUCKET`. */
+  artifactBucket?: string;
+  /** Key prefix in that bucket. Default `mlscale`. */
+  artifactPrefix?: string;
+  /** The S3 endpoint, when S3 is served elsewhere than `endpoint` (an S3 test server). Env: `AWS_ENDPOINT_URL_S3`. */
+  s3Endpoint?: string;
+  /** Path-style S3 addressing (test servers need it). Default: true when an S3 endpoint is set. */
+  s3ForcePathStyle?: boolean;
+  /** Instance type when a deployment names none. Default `ml.m5.large`. */
+  instanceType?: string;
+  /** Instance type when a training job names none. Default `ml.m5.xlarge`. */
+  trainingInstanceType?: string;
+  /** Attempts the SDK makes per request (its own retry of throttling, 5xx and timeouts). Default 3. */
+  maxAttempts?: number;
+  /** The adapter's retry of throttled calls on top of the SDK's; `false` turns it off. Default: core's policy. */
+  retry?: Omit<RetryOptions, 'signal' | 'isRetryable'> | false;
+  /** How often waits inside the adapter and followed logs poll. Defaults: 1 s growing to 15 s; logs every 2 s. */
+  polling?: { minDelayMs?: number; maxDelayMs?: number; logIntervalMs?: number };
+}
+
+const urlSchema = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+
+const settingsSchema = z
+  .object({
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region such as us-east-1')
+      .optional(),
+    roleArn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/,
+        'expected an IAM role ARN (arn:aws:iam::123456789012:role/NAME)',
+      )
+      .optional(),
+    endpoint: urlSchema.optional(),
+    credentials: z.unknown().optional(),
+    clients: z
+      .object({
+        sageMaker: z.unknown().optional(),
+        runtime: z.unknown().optional(),
+        applicationAutoScaling: z.unknown().optional(),
+        cloudWatch: z.unknown().optional(),
+        cloudWatchLogs: z.unknown().optional(),
+        s3: z.unknown().optional(),
+      })
+      .strict()
+      .optional(),
+    servingImage: z.string().min(1).optional(),
+    artifactBucket: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name')
+      .optional(),
+    artifactPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9!_.*'()/-]*$/, 'expected an S3 key prefix')
+      .optional(),
+    s3Endpoint: urlSchema.optional(),
+    s3ForcePathStyle: z.boolean().optional(),
+    instanceType: z
+      .string()
+      .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'expected a SageMaker instance type such as ml.m5.large')
+      .optional(),
+    trainingInstanceType: z
+      .string()
+      .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'expected a SageMaker instance type such as ml.m5.xlarge')
+      .optional(),
+    maxAttempts: z.number().int().min(1).max(20).optional(),
+    retry: z.union([z.literal(false), z.record(z.string(), z.unknown())]).optional(),
+    polling: z
+      .object({
+        minDelayMs: z.number().min(0).optional(),
+        maxDelayMs: z.number().min(0).optional(),
+        logIntervalMs: z.number().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** Settings with environment fallbacks applied. */
+export interface ResolvedSageMakerSettings extends SageMakerSettings {
+  artifactPrefix: string;
+  instanceType: string;
+  trainingInstanceType: string;
+  polling: { minDelayMs: number; maxDelayMs: number; logIntervalMs: number };
+}
+
+/** Validates settings (throwing `InvalidSpec` naming the field) and fills them from the environment. */
+export function resolveSageMakerSettings(
+  settings: SageMakerSettings = {},
+  environment: NodeJS.ProcessEnv = process.env,
+): ResolvedSageMakerSettings {
+  const withEnvironment: SageMakerSettings = {
+    ...settings,
+    region: settings.region ?? environment.AWS_REGION ?? environment.AWS_DEFAULT_REGION,
+    roleArn: settings.roleArn ?? environment.MLSCALE_SAGEMAKER_ROLE_ARN,
+    endpoint: settings.endpoint ?? environment.AWS_ENDPOINT_URL,
+    servingImage: settings.servingImage ?? environment.MLSCALE_SAGEMAKER_IMAGE,
+    artifactBucket: settings.artifactBucket ?? environment.MLSCALE_S3_BUCKET,
+    s3Endpoint: settings.s3Endpoint ?? environment.AWS_ENDPOINT_URL_S3,
+  };
+  for (const key of Object.keys(withEnvironment) as (keyof SageMakerSettings)[]) {
+    if (withEnvironment[key] === undefined || withEnvironment[key] === '') delete withEnvironment[key];
+  }
+  parseSpec(settingsSchema, withEnvironment, 'sagemaker() settings');
+  return {
+    ...withEnvironment,
+    artifactPrefix: (withEnvironment.artifactPrefix ?? 'mlscale').replace(/\/+$/, ''),
+    instanceType: withEnvironment.instanceType ?? 'ml.m5.large',
+    trainingInstanceType: withEnvironment.trainingInstanceType ?? 'ml.m5.xlarge',
+    polling: {
+      minDelayMs: withEnvironment.polling?.minDelayMs ?? 1000,
+      maxDelayMs: withEnvironment.polling?.maxDelayMs ?? 15_000,
+      logIntervalMs: withEnvironment.polling?.logIntervalMs ?? 2000,
+    },
+  };
+}

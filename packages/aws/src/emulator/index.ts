@@ -1,0 +1,17 @@
+export { AwsServiceError } from './aws-service-error.js';
+export type { RecordedRequest } from './emulator-context.js';
+export {
+  type AwsEmulatorOptions,
+  type EmulatorDelays,
+  type FaultSpec,
+  fastDelays,
+  realisticDelays,
+} from './emulator-options.js';
+export {
+  builtInPredictor,
+  forwardingPredictor,
+  type InvocationContext,
+  type InvocationResult,
+  type Predictor,
+} from './predictors.js';
+export { type AwsEmulator, startAwsEmulator } from './start-aws-emulator.js';

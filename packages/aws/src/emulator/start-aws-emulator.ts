@@ -1,0 +1,366 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { autoscalingHandlers } from './autoscaling-service.js';
+import { AwsServiceError } from './aws-service-error.js';
+import { cloudWatchHandlers } from './cloudwatch-service.js';
+import type { EmulatorContext, JsonObject, RecordedRequest } from './emulator-context.js';
+import { type AwsEmulatorOptions, type FaultSpec, fastDelays } from './emulator-options.js';
+import { logsHandlers } from './logs-service.js';
+import { modelRegistryHandlers } from './model-registry-service.js';
+import { builtInPredictor } from './predictors.js';
+import { invokeEndpoint } from './runtime-service.js';
+import { sageMakerEndpointHandlers } from './sagemaker-service.js';
+import { runScalingActivities } from './scaling-activities.js';
+import { createScheduler } from './scheduler.js';
+import { trainingHandlers } from './training-service.js';
+
+type Handler = (context: EmulatorContext, input: JsonObject) => JsonObject;
+
+/** One service behind the emulator's single port, chosen by the `X-Amz-Target` prefix. */
+interface JsonService {
+  name: string;
+  contentType: string;
+  throttlingError: string;
+  queryCompatible: boolean;
+  handlers: Readonly<Record<string, Handler>>;
+}
+
+const jsonServices: Record<string, JsonService> = {
+  SageMaker: {
+    name: 'sagemaker',
+    contentType: 'application/x-amz-json-1.1',
+    throttlingError: 'ThrottlingException',
+    queryCompatible: false,
+    handlers: { ...sageMakerEndpointHandlers, ...trainingHandlers, ...modelRegistryHandlers },
+  },
+  AnyScaleFrontendService: {
+    name: 'autoscaling',
+    contentType: 'application/x-amz-json-1.1',
+    throttlingError: 'ThrottlingException',
+    queryCompatible: false,
+    handlers: autoscalingHandlers,
+  },
+  GraniteServiceVersion20100801: {
+    name: 'cloudwatch',
+    contentType: 'application/x-amz-json-1.0',
+    throttlingError: 'Throttling',
+    queryCompatible: true,
+    handlers: cloudWatchHandlers,
+  },
+  Logs_20140328: {
+    name: 'logs',
+    contentType: 'application/x-amz-json-1.1',
+    throttlingError: 'ThrottlingException',
+    queryCompatible: false,
+    handlers: logsHandlers,
+  },
+};
+
+const invocationPath = /^\/endpoints\/([^/]+)\/invocations$/;
+
+/** The running emulator. */
+export interface AwsEmulator {
+  /** `http://127.0.0.1:PORT`: give it as `endpoint` to the SDK clients (or to `sagemaker({ endpoint })`). */
+  url: string;
+  port: number;
+  region: string;
+  /** Every request received, in order (no headers: credentials and signatures are never kept). */
+  requests: RecordedRequest[];
+  /** Requests of one operation (`CreateEndpoint`, `InvokeEndpoint`, ...). */
+  requestsFor(operation: string): RecordedRequest[];
+  faults: {
+    add(fault: FaultSpec): void;
+    clear(): void;
+    list(): readonly FaultSpec[];
+  };
+  /** Called after each successful operation, before the answer is sent; returns an unsubscribe function. */
+  onOperation(listener: (request: RecordedRequest) => void): () => void;
+  /** The state, for assertions in tests (read it; change it only through the API). */
+  state: EmulatorContext;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the AWS emulator: one loopback HTTP server speaking AWS JSON 1.1 for SageMaker, Application
+ * Auto Scaling and CloudWatch Logs, AWS JSON 1.0 (query-compatible) for CloudWatch and restJson for
+ * SageMaker Runtime's InvokeEndpoint. It ignores SigV4 signatures.
+ */
+export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promise<AwsEmulator> {
+  const region = options.region ?? 'us-east-1';
+  const accountId = options.accountId ?? '123456789012';
+  const now = () => Date.now();
+  const context: EmulatorContext = {
+    region,
+    accountId,
+    now,
+    scheduler: createScheduler(now),
+    delays: { ...fastDelays, ...definedOnly(options.delays ?? {}) },
+    faults: [...(options.faults ?? [])],
+    badImages: new Set(options.badImages ?? []),
+    predictor: options.predictor ?? builtInPredictor,
+    models: new Map(),
+    endpointConfigs: new Map(),
+    endpoints: new Map(),
+    trainingJobs: new Map(),
+    modelPackageGroups: new Map(),
+    modelPackages: new Map(),
+    tags: new Map(),
+    metrics: [],
+    logGroups: new Map(),
+    alarms: new Map(),
+    scalableTargets: new Map(),
+    scalingPolicies: new Map(),
+    requests: [],
+    logSequence: 0,
+    arn: (service, resource) => `arn:aws:${service}:${region}:${accountId}:${resource}`,
+  };
+  const listeners = new Set<(request: RecordedRequest) => void>();
+
+  /** Applies latency, throttling and error faults for one call; throws the injected error. */
+  async function applyFaults(
+    operation: string,
+    throttlingError: string,
+    throttlingStatus: number,
+  ): Promise<void> {
+    for (const fault of context.faults) {
+      if (fault.kind !== 'latency' || (fault.operation !== operation && fault.operation !== '*')) continue;
+      if (fault.count !== undefined) {
+        if (fault.count <= 0) continue;
+        fault.count--;
+      }
+      await new Promise((resolve) => setTimeout(resolve, fault.ms));
+    }
+    for (const fault of context.faults) {
+      if (fault.kind !== 'throttle' && fault.kind !== 'error') continue;
+      if ((fault.operation !== operation && fault.operation !== '*') || fault.count <= 0) continue;
+      fault.count--;
+      if (fault.kind === 'throttle')
+        throw new AwsServiceError(throttlingError, 'Rate exceeded', throttlingStatus);
+      const status = fault.status ?? 500;
+      throw new AwsServiceError(
+        fault.type ?? (status === 503 ? 'ServiceUnavailable' : 'InternalFailure'),
+        fault.message ??
+          (status === 503
+            ? 'Service is unavailable. Please try again.'
+            : 'An internal error occurred. Please try again.'),
+        status,
+      );
+    }
+    context.faults = context.faults.filter(
+      (fault) =>
+        !((fault.kind === 'throttle' || fault.kind === 'error') && fault.count <= 0) &&
+        !(fault.kind === 'latency' && fault.count === 0),
+    );
+  }
+
+  function record(request: RecordedRequest): void {
+    context.requests.push(request);
+    if (context.requests.length > 10_000) context.requests.splice(0, context.requests.length - 10_000);
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    const body = await readBody(request);
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    const invocation = request.method === 'POST' ? invocationPath.exec(path) : null;
+    if (invocation) {
+      const endpointName = decodeURIComponent(invocation[1]!);
+      const recorded: RecordedRequest = {
+        service: 'runtime',
+        operation: 'InvokeEndpoint',
+        input: {
+          EndpointName: endpointName,
+          ContentType: request.headers['content-type'] ?? '',
+          Body: body.toString('utf8').slice(0, 4096),
+        },
+        time: new Date(),
+      };
+      try {
+        context.scheduler.runDue();
+        await applyFaults('InvokeEndpoint', 'ThrottlingException', 429);
+        const result = await invokeEndpoint(context, endpointName, headerMap(request), body);
+        record(recorded);
+        notify(recorded);
+        response.writeHead(result.status, { ...result.headers, 'x-amzn-requestid': requestId });
+        response.end(result.body);
+      } catch (error) {
+        const failure = asServiceError(error);
+        record({ ...recorded, error: failure.type });
+        response.writeHead(failure.status, {
+          'content-type': 'application/json',
+          'x-amzn-errortype': failure.type,
+          'x-amzn-requestid': requestId,
+        });
+        response.end(
+          JSON.stringify({ message: failure.message, Message: failure.message, ...failure.extra }),
+        );
+      }
+      return;
+    }
+
+    const target = String(request.headers['x-amz-target'] ?? '');
+    const [prefix, operation = ''] = target.split('.');
+    const service = prefix ? jsonServices[prefix] : undefined;
+    if (request.method !== 'POST' || !service) {
+      response.writeHead(404, { 'content-type': 'application/json', 'x-amzn-requestid': requestId });
+      response.end(
+        JSON.stringify({
+          __type: 'UnknownOperationException',
+          message: `No operation at ${request.method} ${path} (X-Amz-Target "${target}").`,
+        }),
+      );
+      return;
+    }
+    let input: JsonObject = {};
+    const recorded: RecordedRequest = { service: service.name, operation, input, time: new Date() };
+    try {
+      if (body.length > 0) {
+        const parsed: unknown = JSON.parse(body.toString('utf8'));
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+          throw new SyntaxError('expected an object');
+        input = parsed as JsonObject;
+        recorded.input = input;
+      }
+    } catch {
+      send(
+        response,
+        service,
+        requestId,
+        new AwsServiceError('SerializationException', 'Could not parse the request body as JSON.'),
+      );
+      record({ ...recorded, error: 'SerializationException' });
+      return;
+    }
+    const handler = service.handlers[operation];
+    try {
+      if (!handler)
+        throw new AwsServiceError(
+          'UnknownOperationException',
+          `The emulator does not implement ${prefix}.${operation}.`,
+        );
+      context.scheduler.runDue();
+      await applyFaults(operation, service.throttlingError, 400);
+      context.scheduler.runDue();
+      runScalingActivities(context);
+      const output = handler(context, input);
+      record(recorded);
+      notify(recorded);
+      response.writeHead(200, { 'content-type': service.contentType, 'x-amzn-requestid': requestId });
+      response.end(JSON.stringify(output));
+    } catch (error) {
+      const failure = asServiceError(error);
+      record({ ...recorded, error: failure.type });
+      send(response, service, requestId, failure);
+    }
+  }
+
+  function notify(request: RecordedRequest): void {
+    for (const listener of listeners) {
+      try {
+        listener(request);
+      } catch {
+        // A listener's failure must not break the emulated service.
+      }
+    }
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      if (!response.headersSent) {
+        response.writeHead(500, { 'content-type': 'application/json' });
+        response.end(
+          JSON.stringify({ __type: 'InternalFailure', message: `Emulator failure: ${String(error)}` }),
+        );
+      } else {
+        response.destroy();
+      }
+    });
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    region,
+    requests: context.requests,
+    requestsFor: (operation) =>
+      context.requests.filter((request) => request.operation === operation && !request.error),
+    faults: {
+      add: (fault) => {
+        context.faults.push({ ...fault });
+      },
+      clear: () => {
+        context.faults = [];
+      },
+      list: () => context.faults,
+    },
+    onOperation(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    state: context,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function send(
+  response: ServerResponse,
+  service: JsonService,
+  requestId: string,
+  error: AwsServiceError,
+): void {
+  const headers: Record<string, string> = {
+    'content-type': service.contentType,
+    'x-amzn-requestid': requestId,
+  };
+  // Query-compatible services (CloudWatch) also name the error the old query protocol's way.
+  if (service.queryCompatible)
+    headers['x-amzn-query-error'] = `${error.type};${error.status >= 500 ? 'Receiver' : 'Sender'}`;
+  response.writeHead(error.status, headers);
+  response.end(JSON.stringify({ __type: error.type, message: error.message, ...error.extra }));
+}
+
+function asServiceError(error: unknown): AwsServiceError {
+  if (error instanceof AwsServiceError) return error;
+  return new AwsServiceError(
+    'InternalFailure',
+    `The emulator failed: ${error instanceof Error ? error.message : String(error)}`,
+    500,
+  );
+}
+
+function headerMap(request: IncomingMessage): Record<string, string | undefined> {
+  const result: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(request.headers)) {
+    result[key.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return result;
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      // Past 8 MiB the body is dropped (the runtime answers its 6 MiB limit); the socket keeps draining.
+      if (size <= 8 * 1024 * 1024) chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,60 @@
+import { RestError } from '@azure/core-rest-pipeline';
+import { describe, expect, it } from 'vitest';
+import { toMlscaleError } from './to-mlscale-error.js';
+
+function restError(
+  statusCode: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): RestError {
+  return new RestError(message, {
+    code,
+    statusCode,
+    response: { headers: { get: (name: string) => headers[name.toLowerCase()] } } as never,
+  });
+}
+
+describe('toMlscaleError', () => {
+  it.each([
+    [400, 'BadArgument', 'InvalidSpec', false],
+    [401, 'AuthenticationFailed', 'Unauthorized', false],
+    [403, 'AuthorizationFailed', 'Unauthorized', false],
+    [404, 'ResourceNotFound', 'NotFound', false],
+    [409, 'Conflict', 'Conflict', false],
+    [429, 'TooManyRequests', 'Throttled', true],
+    [500, 'InternalServerError', 'BackendFailure', true],
+    [400, 'QuotaExceeded', 'QuotaExceeded', false],
+  ] as const)('maps %i %s to %s', (status, code, expected, retryable) => {
+    const error = toMlscaleError(restError(status, code, 'it went wrong'), 'Creating endpoint x');
+    expect(error.code).toBe(expected);
+    expect(error.retryable).toBe(retryable);
+    expect(error.provider).toBe('azure');
+    expect(error.statusCode).toBe(status);
+    expect(error.message).toBe(`Creating endpoint x failed: Azure answered ${status} ${code}: it went wrong`);
+  });
+
+  it('keeps Retry-After and masks secrets', () => {
+    const error = toMlscaleError(
+      restError(
+        429,
+        'TooManyRequests',
+        'slow down; see https://x.blob.core.windows.net/c?sv=1&sig=SECRETSIG',
+        { 'retry-after': '3' },
+      ),
+      'Listing',
+    );
+    expect(error.retryAfterMs).toBe(3000);
+    expect(error.message).not.toContain('SECRETSIG');
+  });
+
+  it('keeps a failed long-running operation’s code and message and does not retry it', () => {
+    const error = toMlscaleError(
+      new Error('The long-running operation has failed. ResourceNotReady. Container crashed'),
+      'Waiting',
+    );
+    expect(error.code).toBe('BackendFailure');
+    expect(error.retryable).toBe(false);
+    expect(error.message).toContain('ResourceNotReady. Container crashed');
+  });
+});

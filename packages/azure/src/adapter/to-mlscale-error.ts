@@ -1,0 +1,91 @@
+import { MlscaleError, type MlscaleErrorCode, parseRetryAfter, redactText } from '@mlscale/core';
+
+/** The provider id every error from this package carries. */
+export const provider = 'azure';
+
+interface RestErrorLike {
+  name: string;
+  message: string;
+  code?: string;
+  statusCode?: number;
+  response?: { headers?: { get(name: string): string | undefined } };
+}
+
+function isRestError(error: unknown): error is RestErrorLike {
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'RestError';
+}
+
+const quotaCodes = /quota|limitexceeded|notenoughcores|outofcapacity/i;
+
+function codeFor(statusCode: number | undefined, serviceCode: string | undefined): MlscaleErrorCode {
+  if (serviceCode && quotaCodes.test(serviceCode)) return 'QuotaExceeded';
+  switch (statusCode) {
+    case 400:
+    case 422:
+      return 'InvalidSpec';
+    case 401:
+    case 403:
+      return 'Unauthorized';
+    case 404:
+      return 'NotFound';
+    case 409:
+      return 'Conflict';
+    case 429:
+      return 'Throttled';
+    default:
+      return 'BackendFailure';
+  }
+}
+
+/**
+ * Any error from the Azure SDK as an MlscaleError: `RestError` status codes become codes, the service's
+ * own code stays in the message, a Retry-After is kept, and secrets are masked.
+ */
+export function toMlscaleError(error: unknown, what: string): MlscaleError {
+  if (MlscaleError.isInstance(error)) return error;
+  if (error instanceof Error && error.name === 'AbortError') {
+    return new MlscaleError({ code: 'Aborted', provider, message: `${what} was aborted.`, cause: error });
+  }
+  if (isRestError(error)) {
+    const code = codeFor(error.statusCode, error.code);
+    const retryAfterMs = parseRetryAfter(error.response?.headers?.get('retry-after'));
+    return new MlscaleError({
+      code,
+      provider,
+      message: redactText(
+        `${what} failed: Azure answered ${error.statusCode ?? 'without a status'}${error.code ? ` ${error.code}` : ''}: ${error.message}`,
+      ),
+      cause: error,
+      ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      // A 5xx or a connection failure may pass; a 4xx other than 408/429 will not.
+      retryable:
+        code === 'Throttled' ||
+        error.statusCode === undefined ||
+        error.statusCode >= 500 ||
+        error.statusCode === 408,
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (message.startsWith('The long-running operation has failed')) {
+    // core-lro's text keeps the service's code and message: "... has failed. {code}. {message}".
+    return new MlscaleError({
+      code: quotaCodes.test(message) ? 'QuotaExceeded' : 'BackendFailure',
+      provider,
+      retryable: false,
+      message: redactText(`${what} failed: ${message}`),
+      cause: error,
+    });
+  }
+  return new MlscaleError({
+    code: 'BackendFailure',
+    provider,
+    message: redactText(`${what} failed: ${message}`),
+    cause: error,
+  });
+}
+
+/** Whether an SDK error is a 404. */
+export function isNotFound(error: unknown): boolean {
+  return isRestError(error) && error.statusCode === 404;
+}

@@ -1,0 +1,16 @@
+export {
+  type AzureMlEmulatorDelays,
+  type AzureMlEmulatorStorage,
+  realisticAzureMlDelays,
+} from './emulator-context.js';
+export type { AzureMlEmulatorFault } from './faults.js';
+export { type AzureMlPredictor, rowSumPredictor, type ScoringContext, ScoringError } from './predictor.js';
+export { createEmulatorRedirectPolicy, emulatorRedirectPolicyName } from './redirect-policy.js';
+export {
+  type AzureMlEmulator,
+  type AzureMlEmulatorOptions,
+  type RecordedRequest,
+  startAzureMlEmulator,
+} from './start-emulator.js';
+export { createStubCredential } from './stub-credential.js';
+export { type V2ServerPredictorOptions, v2ServerPredictor } from './v2-server-predictor.js';

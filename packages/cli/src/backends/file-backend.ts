@@ -1,0 +1,348 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  abortedError,
+  type BackendV1,
+  type CallOptionsV1,
+  type DeploymentSpec,
+  type DeploymentStatus,
+  type LogEntry,
+  MlscaleError,
+  noCapabilitiesV1,
+  type PredictRequest,
+  specHash,
+  type TrainingJobSpec,
+  type TrainingJobStatus,
+} from '@mlscale/core';
+
+/** Settings of the test-only `file` backend. */
+export interface FileBackendSettings {
+  /** The JSON file holding every resource, so state survives across CLI processes. */
+  path: string;
+  /** Milliseconds a deployment stays Creating/Updating/Deleting. Default 0. */
+  provisionMs?: number;
+  /** Milliseconds a training job runs before it completes. Default 0. */
+  trainingMs?: number;
+  /** Provider id reported in statuses. Default `file`. */
+  provider?: string;
+}
+
+interface StoredDeployment {
+  spec: DeploymentSpec;
+  state: DeploymentStatus['state'];
+  /** When the current transition ends (epoch ms). */
+  settlesAt: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface StoredJob {
+  spec: TrainingJobSpec;
+  createdAt: string;
+  endsAt: number;
+  stopped: boolean;
+}
+
+interface StoredState {
+  deployments: Record<string, StoredDeployment>;
+  jobs: Record<string, StoredJob>;
+  /** Every mutating call, so tests can check that an interrupted apply made no duplicates. */
+  calls: { method: string; name: string; time: string }[];
+  logs: { target: string; time: string; message: string }[];
+}
+
+/**
+ * A backend that keeps its resources in one JSON file and moves them through their states by the clock.
+ * It exists so the CLI's end-to-end tests can run separate `mlscale` processes (apply, kill, apply again)
+ * against one shared "cloud"; it is not for users.
+ */
+export function fileBackend(settings: FileBackendSettings): BackendV1 {
+  const provider = settings.provider ?? 'file';
+  const provisionMs = settings.provisionMs ?? 0;
+  const trainingMs = settings.trainingMs ?? 0;
+
+  const load = (): StoredState => {
+    try {
+      return JSON.parse(readFileSync(settings.path, 'utf8')) as StoredState;
+    } catch {
+      return { deployments: {}, jobs: {}, calls: [], logs: [] };
+    }
+  };
+  const save = (state: StoredState) => {
+    mkdirSync(dirname(settings.path), { recursive: true });
+    const temporary = `${settings.path}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify(state, null, 2));
+    renameSync(temporary, settings.path);
+  };
+  /** Reads, lets `change` act, settles transitions, writes back. */
+  const transact = <T>(
+    options: CallOptionsV1,
+    what: string,
+    change: (state: StoredState, now: number) => T,
+  ): T => {
+    if (options.signal?.aborted) throw abortedError(options.signal, what);
+    const state = load();
+    const before = JSON.stringify(state);
+    const now = Date.now();
+    settle(state, now);
+    const result = change(state, now);
+    // Reads write nothing: a plan against an empty "cloud" leaves no file behind.
+    if (JSON.stringify(state) !== before) save(state);
+    return result;
+  };
+  const settle = (state: StoredState, now: number) => {
+    for (const [name, record] of Object.entries(state.deployments)) {
+      if (record.settlesAt > now) continue;
+      if (record.state === 'Deleting') delete state.deployments[name];
+      else if (record.state === 'Creating' || record.state === 'Updating') {
+        record.state = 'InService';
+        record.updatedAt = new Date(record.settlesAt).toISOString();
+      }
+    }
+  };
+  const record = (state: StoredState, method: string, name: string) => {
+    state.calls.push({ method, name, time: new Date().toISOString() });
+    state.logs.push({ target: name, time: new Date().toISOString(), message: `${method} ${name}` });
+  };
+  const deploymentStatus = (record: StoredDeployment): DeploymentStatus => {
+    const { spec } = record;
+    const desired = spec.autoscaling ? Math.max(spec.replicas, spec.autoscaling.minReplicas) : spec.replicas;
+    const entries = spec.traffic ?? [{ model: spec.model, weight: 100 }];
+    return {
+      name: spec.name,
+      provider,
+      state: record.state,
+      replicas: { desired, ready: record.state === 'InService' ? desired : 0 },
+      ...(spec.autoscaling ? { autoscaling: spec.autoscaling } : {}),
+      traffic: entries.map((entry) => ({
+        version: 'uri' in entry.model ? entry.model.uri : `${entry.model.name}@${entry.model.version}`,
+        weight: entry.weight,
+      })),
+      endpoint: { url: `file://${spec.name}` },
+      spec,
+      specHash: specHash(spec),
+      createdAt: new Date(record.createdAt),
+      updatedAt: new Date(record.updatedAt),
+    };
+  };
+  const jobStatus = (record: StoredJob, now: number): TrainingJobStatus => {
+    const done = now >= record.endsAt;
+    const state = record.stopped ? 'Stopped' : done ? 'Completed' : 'Running';
+    return {
+      name: record.spec.name,
+      provider,
+      state,
+      spec: record.spec,
+      createdAt: new Date(record.createdAt),
+      startedAt: new Date(record.createdAt),
+      ...(state === 'Running' ? {} : { endedAt: new Date(Math.min(now, record.endsAt)) }),
+      ...(record.spec.output ? { modelUri: `${record.spec.output.uri}/model.onnx` } : {}),
+    };
+  };
+  const existing = (state: StoredState, name: string): StoredDeployment => {
+    const found = state.deployments[name];
+    if (!found || found.state === 'Deleting') {
+      throw new MlscaleError({ code: 'NotFound', provider, message: `No deployment named '${name}'.` });
+    }
+    return found;
+  };
+  const change = (state: StoredState, name: string, now: number, spec: DeploymentSpec, method: string) => {
+    const found = existing(state, name);
+    record(state, method, name);
+    found.spec = spec;
+    found.state = provisionMs > 0 ? 'Updating' : 'InService';
+    found.settlesAt = now + provisionMs;
+    found.updatedAt = new Date(now).toISOString();
+    return deploymentStatus(found);
+  };
+
+  return {
+    specificationVersion: 'v1',
+    provider,
+    capabilities: {
+      ...noCapabilitiesV1,
+      serverless: true,
+      scaleToZero: true,
+      autoscaling: true,
+      spot: true,
+      gpu: true,
+      trafficSplit: true,
+      training: true,
+      monitoring: true,
+    },
+    deployments: {
+      async doCreate(spec, options) {
+        return transact(options, 'doCreate', (state, now) => {
+          const found = state.deployments[spec.name];
+          if (found && found.state !== 'Deleting') {
+            if (specHash(found.spec) === specHash(spec)) return deploymentStatus(found);
+            throw new MlscaleError({
+              code: 'AlreadyExists',
+              provider,
+              message: `Deployment '${spec.name}' exists.`,
+            });
+          }
+          record(state, 'createDeployment', spec.name);
+          const stored: StoredDeployment = {
+            spec,
+            state: provisionMs > 0 ? 'Creating' : 'InService',
+            settlesAt: now + provisionMs,
+            createdAt: new Date(now).toISOString(),
+            updatedAt: new Date(now).toISOString(),
+          };
+          state.deployments[spec.name] = stored;
+          return deploymentStatus(stored);
+        });
+      },
+      async doGet(name, options) {
+        return transact(options, 'doGet', (state) => {
+          const found = state.deployments[name];
+          return found ? deploymentStatus(found) : undefined;
+        });
+      },
+      async *doList(options) {
+        const statuses = transact(options, 'doList', (state) =>
+          Object.values(state.deployments).map(deploymentStatus),
+        );
+        yield* statuses;
+      },
+      async doUpdate(spec, options) {
+        return transact(options, 'doUpdate', (state, now) =>
+          change(state, spec.name, now, spec, 'updateDeployment'),
+        );
+      },
+      async doScale(name, replicas, options) {
+        return transact(options, 'doScale', (state, now) => {
+          const found = existing(state, name);
+          return change(state, name, now, { ...found.spec, replicas }, 'scaleDeployment');
+        });
+      },
+      async doAutoscale(name, policy, options) {
+        return transact(options, 'doAutoscale', (state, now) => {
+          const { autoscaling: _previous, ...rest } = existing(state, name).spec;
+          return change(
+            state,
+            name,
+            now,
+            policy ? { ...rest, autoscaling: policy } : rest,
+            'autoscaleDeployment',
+          );
+        });
+      },
+      async doDelete(name, options) {
+        return transact(options, 'doDelete', (state, now) => {
+          const found = state.deployments[name];
+          if (!found) return false;
+          if (found.state !== 'Deleting') record(state, 'deleteDeployment', name);
+          found.state = 'Deleting';
+          found.settlesAt = now + provisionMs;
+          settle(state, now);
+          return true;
+        });
+      },
+      async doPredict(name, request: PredictRequest, options) {
+        return transact(options, 'doPredict', (state) => {
+          const found = existing(state, name);
+          // Doubles every input, so answers are checkable without a model runtime.
+          return {
+            modelName: found.spec.name,
+            outputs: request.inputs.map((input) => ({
+              ...input,
+              name: `${input.name}_doubled`,
+              data: input.data.map((value) => (typeof value === 'number' ? value * 2 : value)),
+            })),
+          };
+        });
+      },
+    },
+    training: {
+      async doCreate(spec, options) {
+        return transact(options, 'training.doCreate', (state, now) => {
+          if (state.jobs[spec.name]) {
+            throw new MlscaleError({
+              code: 'AlreadyExists',
+              provider,
+              message: `Training job '${spec.name}' exists.`,
+            });
+          }
+          record(state, 'createTrainingJob', spec.name);
+          const stored: StoredJob = {
+            spec,
+            createdAt: new Date(now).toISOString(),
+            endsAt: now + trainingMs,
+            stopped: false,
+          };
+          state.jobs[spec.name] = stored;
+          return jobStatus(stored, now);
+        });
+      },
+      async doGet(name, options) {
+        return transact(options, 'training.doGet', (state, now) => {
+          const found = state.jobs[name];
+          return found ? jobStatus(found, now) : undefined;
+        });
+      },
+      async *doList(options) {
+        yield* transact(options, 'training.doList', (state, now) =>
+          Object.values(state.jobs).map((job) => jobStatus(job, now)),
+        );
+      },
+      async doStop(name, options) {
+        return transact(options, 'training.doStop', (state, now) => {
+          const found = state.jobs[name];
+          if (!found)
+            throw new MlscaleError({
+              code: 'NotFound',
+              provider,
+              message: `No training job named '${name}'.`,
+            });
+          if (now < found.endsAt) {
+            record(state, 'stopTrainingJob', name);
+            found.stopped = true;
+          }
+          return jobStatus(found, now);
+        });
+      },
+    },
+    monitoring: {
+      async doMetrics(query) {
+        const to = query.to ?? new Date();
+        const from = query.from ?? new Date(to.getTime() - 3_600_000);
+        const count = Math.max(1, Math.ceil((to.getTime() - from.getTime()) / 1000 / query.periodSeconds));
+        const timestamps = Array.from(
+          { length: Math.min(count, 1440) },
+          (_, index) => new Date(from.getTime() + index * query.periodSeconds * 1000),
+        );
+        return {
+          periodSeconds: query.periodSeconds,
+          series: query.names.map((name) => ({
+            name,
+            stat: query.stat,
+            unit: 'Count',
+            timestamps,
+            values: timestamps.map(() => 0),
+          })),
+        };
+      },
+      async *doLogs(target, query, options) {
+        const name = 'deployment' in target ? target.deployment : target.job;
+        const entries: LogEntry[] = transact(options, 'doLogs', (state) =>
+          state.logs
+            .filter((entry) => entry.target === name && (!query.since || new Date(entry.time) >= query.since))
+            .filter((entry) => !query.filter || entry.message.includes(query.filter))
+            .map((entry) => ({ time: new Date(entry.time), source: 'server', message: entry.message })),
+        );
+        yield* query.limit ? entries.slice(-query.limit) : entries;
+      },
+      async doPutAlert() {
+        throw new MlscaleError({ code: 'Unsupported', provider, message: 'The file backend has no alerts.' });
+      },
+      async doListAlerts() {
+        return [];
+      },
+      async doDeleteAlert() {
+        return false;
+      },
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export * from './backend-pool.js';
+export * from './resolve-backend.js';

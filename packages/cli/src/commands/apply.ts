@@ -1,0 +1,33 @@
+import { converge } from './converge.js';
+import { defineCommand, listValues } from './define-command.js';
+
+/** `mlscale apply`: converge what runs to the file. */
+export const applyCommand = defineCommand({
+  name: 'apply',
+  summary: 'Converge the backends to the file: create, update, roll out, replace and destroy as planned.',
+  usage: 'mlscale apply [--yes] [--env NAME] [--target NAME]... [--json]',
+  optionHelp: [
+    '  -y, --yes           apply without asking (required when not run from a terminal)',
+    '  -t, --target NAME   only this deployment or job (and what it depends on); repeatable',
+    '      --timeout DUR   most time to wait for each resource (90s, 15m, 2h; default 1h)',
+    '      --prices FILE   JSON of hourly prices overriding the shipped table',
+    '      --no-serve      exit after applying, even when local deployments would keep serving',
+    '',
+    'Local deployments run inside the mlscale process: after applying, apply keeps serving them in the',
+    'foreground until Ctrl-C. Cloud deployments keep running after apply exits.',
+  ],
+  examples: [
+    'mlscale apply',
+    'mlscale apply --env prod --yes          # in CI',
+    'mlscale apply --target mnist-classifier --yes',
+  ],
+  options: {
+    yes: { type: 'boolean', short: 'y', default: false },
+    target: { type: 'string', short: 't', multiple: true },
+    timeout: { type: 'string' },
+    prices: { type: 'string' },
+    'no-serve': { type: 'boolean', default: false },
+  },
+  run: ({ values, context, output }) =>
+    converge({ mode: 'apply', values, targets: listValues(values.target), context, output }),
+});

@@ -1,0 +1,63 @@
+import { basename } from 'node:path';
+import { renderPlan } from '../output/render-plan.js';
+import { computePlan } from '../plan/compute-plan.js';
+import { readState } from '../state/state-store.js';
+import { exitCodes } from './command-context.js';
+import { defineCommand, listValues } from './define-command.js';
+import { openProject } from './open-project.js';
+import { loadPriceOverride } from './price-option.js';
+
+/** `mlscale plan`: what apply would change, and what it would cost. */
+export const planCommand = defineCommand({
+  name: 'plan',
+  summary: 'Show what apply would change (read from each backend) and what it would cost.',
+  usage: 'mlscale plan [--env NAME] [--target NAME]... [--detailed-exitcode] [--json]',
+  optionHelp: [
+    '  -t, --target NAME       only this deployment or job (and what it depends on); repeatable',
+    '      --destroy           plan removing everything instead',
+    '      --detailed-exitcode exit 3 when the plan has changes, 0 when none',
+    '      --prices FILE       JSON of hourly prices overriding the shipped table ({"aws": {"ml.g5.xlarge": 1.2}})',
+  ],
+  examples: [
+    'mlscale plan',
+    'mlscale plan --env prod --detailed-exitcode   # in CI: 3 means drift',
+    'mlscale plan --json | jq .summary',
+  ],
+  options: {
+    target: { type: 'string', short: 't', multiple: true },
+    destroy: { type: 'boolean', default: false },
+    'detailed-exitcode': { type: 'boolean', default: false },
+    prices: { type: 'string' },
+  },
+  async run({ values, context, output }) {
+    const project = await openProject(values, context);
+    try {
+      const { config } = project;
+      const state = await readState(config.directory, config.project, config.environment);
+      const targets = listValues(values.target);
+      const prices = await loadPriceOverride(values.prices, context, config.pricing);
+      const plan = await computePlan({
+        config,
+        state,
+        pool: project.pool,
+        destroy: values.destroy === true,
+        ...(targets.length ? { targets } : {}),
+        ...(prices ? { prices } : {}),
+        ...(context.signal ? { signal: context.signal } : {}),
+      });
+      if (output.json) output.result({ ok: true, file: config.path, ...plan });
+      else {
+        output.line(
+          output.color.bold(
+            `mlscale plan: ${basename(config.path)}, project ${config.project}${config.environment ? `, environment ${config.environment}` : ''}`,
+          ),
+        );
+        output.line();
+        output.line(renderPlan(plan, output.color));
+      }
+      return values['detailed-exitcode'] && plan.hasChanges ? exitCodes.changes : exitCodes.ok;
+    } finally {
+      await project.close();
+    }
+  },
+});

@@ -1,0 +1,2 @@
+export * from './estimate-cost.js';
+export * from './price-table.js';

@@ -1,0 +1,3 @@
+export * from './dockerfile.js';
+export * from './kubernetes-manifests.js';
+export * from './write-export.js';

@@ -1,0 +1,283 @@
+import {
+  type DeploymentSpec,
+  type MlscaleClient,
+  MlscaleError,
+  specHash,
+  type TrainingJobSpec,
+  terminalTrainingJobStates,
+  toMlscaleError,
+  waitFor,
+} from '@mlscale/core';
+import type { BackendPool } from '../backends/backend-pool.js';
+import type { StateSession } from '../state/state-store.js';
+import type { Plan, PlanAction, PlannedChange } from './compute-plan.js';
+
+/** How one row ended. */
+export interface AppliedChange {
+  kind: PlannedChange['kind'];
+  name: string;
+  action: PlanAction;
+  outcome: 'done' | 'failed' | 'skipped';
+  durationMs: number;
+  error?: { code: string; message: string };
+}
+
+export interface ApplyPlanOptions {
+  plan: Plan;
+  pool: BackendPool;
+  session: StateSession;
+  /** One line per step ("deployment/mnist: creating"). */
+  progress: (line: string) => void;
+  signal?: AbortSignal;
+  /** Most time to wait for each resource. Default one hour. */
+  timeoutMs?: number;
+}
+
+const verbs: Record<PlanAction, [string, string]> = {
+  create: ['creating', 'created'],
+  update: ['updating in place', 'updated'],
+  rollout: ['rolling out', 'rolled out'],
+  replace: ['replacing', 'replaced'],
+  destroy: ['destroying', 'destroyed'],
+  unchanged: ['checking', 'in sync'],
+  conflict: ['', ''],
+};
+
+/**
+ * Converges the plan: destroys first (deployments before jobs), then the rest in dependency order, one at
+ * a time. Each step is written to the state before it starts and when it ends, so a killed apply resumes:
+ * the next plan sees what the backend already has and waits for it instead of creating it twice.
+ * A failed step skips what depends on it; independent steps go on.
+ */
+export async function applyPlan(options: ApplyPlanOptions): Promise<AppliedChange[]> {
+  const { plan, session, progress } = options;
+  const conflicts = plan.changes.filter((row) => row.action === 'conflict');
+  if (conflicts.length > 0) {
+    throw new MlscaleError({
+      code: 'Conflict',
+      message: `The plan has conflicts apply cannot resolve:\n${conflicts.map((row) => `  ${row.kind}/${row.name}: ${row.reason}`).join('\n')}`,
+    });
+  }
+  for (const entry of session.document.inFlight) {
+    progress(
+      `${entry.kind}/${entry.name}: resuming '${entry.action}' interrupted since ${entry.startedAt} (pid ${entry.pid})`,
+    );
+  }
+  const results: AppliedChange[] = [];
+  const failed = new Set<string>();
+  for (const row of order(plan.changes)) {
+    const blockedBy = row.dependsOn.find((name) => failed.has(name));
+    if (blockedBy) {
+      failed.add(row.name);
+      progress(`${row.kind}/${row.name}: skipped (${blockedBy} failed)`);
+      results.push({ kind: row.kind, name: row.name, action: row.action, outcome: 'skipped', durationMs: 0 });
+      continue;
+    }
+    const started = Date.now();
+    const [doing, done] = verbs[row.action];
+    if (row.action !== 'unchanged' || row.liveState !== 'InService')
+      progress(`${row.kind}/${row.name}: ${doing}`);
+    try {
+      await applyRow(row, options);
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      if (row.action !== 'unchanged' || row.liveState !== 'InService')
+        progress(`${row.kind}/${row.name}: ${done} (${seconds}s)`);
+      results.push({
+        kind: row.kind,
+        name: row.name,
+        action: row.action,
+        outcome: 'done',
+        durationMs: Date.now() - started,
+      });
+    } catch (error) {
+      const problem = toMlscaleError(error);
+      if (problem.code === 'Aborted') throw problem;
+      failed.add(row.name);
+      progress(`${row.kind}/${row.name}: failed: ${problem.message}`);
+      await session.settle(row.kind, row.name);
+      results.push({
+        kind: row.kind,
+        name: row.name,
+        action: row.action,
+        outcome: 'failed',
+        durationMs: Date.now() - started,
+        error: { code: problem.code, message: problem.message },
+      });
+    }
+  }
+  return results;
+}
+
+/** Destroys (deployments, then jobs), then everything else with dependencies first. */
+function order(rows: PlannedChange[]): PlannedChange[] {
+  const destroys = rows
+    .filter((row) => row.action === 'destroy')
+    .sort((left, right) => (left.kind === right.kind ? 0 : left.kind === 'deployment' ? -1 : 1));
+  const rest = rows.filter((row) => row.action !== 'destroy');
+  const byName = new Map(rest.map((row) => [row.name, row]));
+  const sorted: PlannedChange[] = [];
+  const visited = new Set<string>();
+  const visit = (row: PlannedChange) => {
+    if (visited.has(row.name)) return;
+    visited.add(row.name);
+    for (const dependency of row.dependsOn) {
+      const before = byName.get(dependency);
+      if (before) visit(before);
+    }
+    sorted.push(row);
+  };
+  for (const row of rest) visit(row);
+  return [...destroys, ...sorted];
+}
+
+async function applyRow(row: PlannedChange, options: ApplyPlanOptions): Promise<void> {
+  const { pool, session, signal } = options;
+  const client = await pool.client(row.backend);
+  const operation = {
+    ...(signal ? { signal } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  };
+  const record = async (spec: DeploymentSpec | TrainingJobSpec) =>
+    session.applied({
+      kind: row.kind,
+      name: row.name,
+      backend: row.backend,
+      provider: client.backend.provider,
+      specHash: specHash(spec),
+      spec,
+    });
+
+  if (row.action === 'destroy') {
+    await session.begin({
+      kind: row.kind,
+      name: row.name,
+      backend: row.backend,
+      action: 'destroy',
+      specHash: '',
+    });
+    if (row.kind === 'deployment') await client.delete(row.name, operation);
+    else if (row.liveState && !terminalTrainingJobStates.has(row.liveState as never))
+      await client.stopJob(row.name, operation);
+    await session.forget(row.kind, row.name);
+    return;
+  }
+  const spec = row.spec;
+  if (!spec) throw new MlscaleError({ code: 'InvalidSpec', message: `No spec for ${row.kind}/${row.name}.` });
+  const hash = specHash(spec);
+
+  if (row.kind === 'trainingJob') {
+    const jobSpec = spec as TrainingJobSpec;
+    if (row.action === 'create') {
+      await session.begin({
+        kind: row.kind,
+        name: row.name,
+        backend: row.backend,
+        action: 'create',
+        specHash: hash,
+      });
+      await client.train(jobSpec, operation);
+    } else {
+      await waitForJob(client, row.name, signal);
+    }
+    await record(jobSpec);
+    return;
+  }
+
+  const deploymentSpec = spec as DeploymentSpec;
+  switch (row.action) {
+    case 'create':
+      await session.begin({
+        kind: row.kind,
+        name: row.name,
+        backend: row.backend,
+        action: 'create',
+        specHash: hash,
+      });
+      await client.deploy(deploymentSpec, operation);
+      break;
+    case 'replace': {
+      await session.begin({
+        kind: row.kind,
+        name: row.name,
+        backend: row.backend,
+        action: 'replace',
+        specHash: hash,
+      });
+      const previous = row.previousBackend ? await pool.client(row.previousBackend) : client;
+      await previous.delete(row.name, operation);
+      await client.deploy(deploymentSpec, operation);
+      break;
+    }
+    case 'update':
+    case 'rollout': {
+      await session.begin({
+        kind: row.kind,
+        name: row.name,
+        backend: row.backend,
+        action: row.action,
+        specHash: hash,
+      });
+      const fields = new Set(row.changes.map((change) => change.path.split('.')[0]));
+      // The narrowest call that does the job: scaling does not redeploy anything on any cloud.
+      if (fields.size === 1 && fields.has('replicas') && !deploymentSpec.autoscaling) {
+        await client.scale(row.name, deploymentSpec.replicas, operation);
+      } else if (fields.size === 1 && fields.has('autoscaling')) {
+        await client.autoscale(row.name, deploymentSpec.autoscaling ?? null, operation);
+      } else {
+        await client.update(deploymentSpec, operation);
+      }
+      break;
+    }
+    case 'unchanged':
+      if (row.liveState !== 'InService') await waitForDeployment(client, row.name, options);
+      break;
+    default:
+      break;
+  }
+  await record(deploymentSpec);
+}
+
+async function waitForDeployment(
+  client: MlscaleClient,
+  name: string,
+  options: ApplyPlanOptions,
+): Promise<void> {
+  await waitFor({
+    description: `deployment '${name}' to be InService`,
+    minDelayMs: 100,
+    maxDelayMs: 5000,
+    maxWaitMs: options.timeoutMs ?? 60 * 60_000,
+    ...(options.signal ? { signal: options.signal } : {}),
+    check: async (signal) => {
+      const status = await client.get(name, signal ? { signal } : {});
+      if (status.state === 'InService') return { state: 'SUCCESS', value: status };
+      if (status.state === 'Failed') return { state: 'FAILURE', reason: status.stateReason ?? 'Failed' };
+      return { state: 'RETRY', progress: status.state };
+    },
+  });
+}
+
+async function waitForJob(
+  client: MlscaleClient,
+  name: string,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  await waitFor({
+    description: `training job '${name}' to finish`,
+    minDelayMs: 100,
+    maxDelayMs: 5000,
+    maxWaitMs: 365 * 24 * 3_600_000,
+    ...(signal ? { signal } : {}),
+    check: async (checkSignal) => {
+      const status = await client.job(name, checkSignal ? { signal: checkSignal } : {});
+      if (status.state === 'Completed') return { state: 'SUCCESS', value: status };
+      if (terminalTrainingJobStates.has(status.state)) {
+        return {
+          state: 'FAILURE',
+          reason: `${status.state}${status.failureReason ? `: ${status.failureReason}` : ''}`,
+        };
+      }
+      return { state: 'RETRY', progress: status.state };
+    },
+  });
+}

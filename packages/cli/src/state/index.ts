@@ -1,0 +1,2 @@
+export * from './state-document.js';
+export * from './state-store.js';

@@ -1,0 +1,42 @@
+import { Readable } from 'node:stream';
+import type { BackendResolver } from '../src/backends/backend-pool.js';
+import type { CommandContext } from '../src/commands/command-context.js';
+import { scriptedCommands } from '../src/commands/scripted-commands.js';
+
+/** What an in-process command run printed and returned. */
+export interface InProcessResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one scripted command in this process, with captured output (faster than a subprocess). */
+export async function runInProcess(
+  args: string[],
+  options: {
+    cwd: string;
+    env?: Record<string, string | undefined>;
+    input?: string;
+    resolveBackend?: BackendResolver;
+    stdinIsTty?: boolean;
+    polling?: CommandContext['polling'];
+  },
+): Promise<InProcessResult> {
+  let stdout = '';
+  let stderr = '';
+  const stdin = Readable.from([options.input ?? '']) as unknown as CommandContext['stdin'];
+  if (options.stdinIsTty) stdin.isTTY = true;
+  const context: CommandContext = {
+    cwd: options.cwd,
+    env: options.env ?? {},
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    stdin,
+    ...(options.resolveBackend ? { resolveBackend: options.resolveBackend } : {}),
+    ...(options.polling ? { polling: options.polling } : {}),
+  };
+  const [name, ...rest] = args;
+  const command = scriptedCommands[name ?? ''];
+  if (!command) throw new Error(`no command ${name}`);
+  return { code: await command(rest, context), stdout, stderr };
+}

@@ -1,0 +1,109 @@
+import type { protos } from '@google-cloud/aiplatform';
+import type { ModelOperationsV1, ModelVersion } from '@mlscale/core';
+import { stageArtifact } from './artifacts.js';
+import { type AdapterContext, clientsOf, toDate } from './context.js';
+import { listModels, listModelVersions, servingContainer, uploadModel } from './model-resolver.js';
+import { labelFilter, labelKeys } from './names.js';
+
+type IModel = protos.google.cloud.aiplatform.v1.IModel;
+
+/** What the registry keeps beside a version, in its version description (JSON). */
+interface VersionRecord {
+  sha256: string;
+  sizeBytes: number;
+  uri: string;
+  metadata: Record<string, unknown>;
+  lineage: ModelVersion['lineage'];
+  baseline?: ModelVersion['baseline'];
+}
+
+const recordPrefix = 'mlscale model version: ';
+
+/**
+ * The Vertex Model Registry: a registered name is one Vertex model (found by its `mlscale-model` label)
+ * and each registration uploads a new version of it (UploadModel with `parent_model`).
+ */
+export function createModelOperations(context: AdapterContext): ModelOperationsV1 {
+  function versionOf(name: string, model: IModel): ModelVersion {
+    let record: Partial<VersionRecord> = {};
+    const description = model.versionDescription ?? '';
+    if (description.startsWith(recordPrefix)) {
+      try {
+        record = JSON.parse(description.slice(recordPrefix.length)) as VersionRecord;
+      } catch {
+        record = {};
+      }
+    }
+    return {
+      name,
+      version: Number(model.versionId),
+      format: 'onnx',
+      uri: record.uri ?? model.artifactUri ?? '',
+      sha256: record.sha256 ?? '',
+      sizeBytes: record.sizeBytes ?? 0,
+      createdAt: toDate(model.versionCreateTime) ?? toDate(model.createTime) ?? new Date(0),
+      metadata: record.metadata ?? {},
+      lineage: record.lineage ?? {},
+      ...(record.baseline ? { baseline: record.baseline } : {}),
+    };
+  }
+
+  async function versionsOf(name: string, signal?: AbortSignal): Promise<ModelVersion[]> {
+    const [model] = await listModels(context, labelFilter(labelKeys.model, name), signal);
+    if (!model?.name) return [];
+    return (await listModelVersions(context, model.name, signal)).map((version) => versionOf(name, version));
+  }
+
+  return {
+    async doRegister(spec, options) {
+      const staged = await stageArtifact(
+        spec.path,
+        'path',
+        context.settings,
+        async () => (await clientsOf(context)).storage,
+        options.signal,
+      );
+      const [existing] = await listModels(context, labelFilter(labelKeys.model, spec.name), options.signal);
+      const record: VersionRecord = {
+        sha256: staged.sha256 ?? '',
+        sizeBytes: staged.sizeBytes ?? 0,
+        uri: staged.fileName ? `${staged.artifactUri}${staged.fileName}` : staged.artifactUri,
+        metadata: spec.metadata,
+        lineage: spec.lineage,
+        ...(spec.baseline ? { baseline: spec.baseline } : {}),
+      };
+      const versionName = await uploadModel(
+        context,
+        {
+          displayName: spec.name,
+          artifactUri: staged.artifactUri,
+          containerSpec: servingContainer(context, undefined, staged.fileName),
+          versionDescription: `${recordPrefix}${JSON.stringify(record)}`,
+          labels: { [labelKeys.managed]: 'true', [labelKeys.model]: spec.name },
+        },
+        existing?.name ?? undefined,
+        options.signal,
+      );
+      const clients = await clientsOf(context);
+      const [model] = await clients.models.getModel({ name: versionName });
+      return versionOf(spec.name, model);
+    },
+    async doGet(name, version, options) {
+      const versions = await versionsOf(name, options.signal);
+      return version === undefined
+        ? versions.at(-1)
+        : versions.find((candidate) => candidate.version === version);
+    },
+    async *doList(name, options) {
+      if (name) {
+        yield* (await versionsOf(name, options.signal)).reverse();
+        return;
+      }
+      const models = await listModels(context, `labels.${labelKeys.model}:*`, options.signal);
+      for (const model of models) {
+        const registered = model.labels?.[labelKeys.model];
+        if (registered) yield* (await versionsOf(registered, options.signal)).reverse();
+      }
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import type { ServerUnaryCall, sendUnaryData, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Scheduler } from './clock.js';
+import { isStatusError, statusError } from './grpc-status.js';
+import type { LogStore } from './log-store.js';
+import type { MetricStore } from './metric-store.js';
+import type { OperationStore } from './operation-store.js';
+import type { Predictor } from './predictor.js';
+import type { LoadedProtos } from './protos.js';
+import type { EmulatorDelays, EmulatorFaults } from './settings.js';
+import type { JobRunner, VertexState } from './vertex-state.js';
+
+/** One request the emulator received, decoded, for tests that check what the adapter sent. */
+export interface RecordedRequest {
+  /** `EndpointService.DeployModel`, `JobService.CreateCustomJob`, ... */
+  method: string;
+  request: Record<string, unknown>;
+  time: Date;
+}
+
+/** What every service handler shares. */
+export interface EmulatorContext {
+  project: string | undefined;
+  protos: LoadedProtos;
+  state: VertexState;
+  operations: OperationStore;
+  metrics: MetricStore;
+  logs: LogStore;
+  scheduler: Scheduler;
+  delays: EmulatorDelays;
+  faults: EmulatorFaults;
+  predictor: Predictor;
+  jobRunner: JobRunner;
+  requests: RecordedRequest[];
+  /** Next numeric id, as Vertex uses for endpoints, models, jobs and deployed models. */
+  nextId(): string;
+}
+
+type Handler = (request: Record<string, unknown>) => unknown | Promise<unknown>;
+
+/**
+ * Wraps plain `request → response` handlers as gRPC unary handlers: records the request, injects the
+ * configured call faults, and turns anything thrown into a gRPC status, so no request crashes the server.
+ */
+export function unaryHandlers(
+  context: EmulatorContext,
+  service: string,
+  handlers: Record<string, Handler>,
+): UntypedServiceImplementation {
+  const implementation: UntypedServiceImplementation = {};
+  for (const [method, handler] of Object.entries(handlers)) {
+    implementation[method] = (
+      call: ServerUnaryCall<Record<string, unknown>, unknown>,
+      callback: sendUnaryData<unknown>,
+    ) => {
+      const name = `${service}.${method}`;
+      context.requests.push({ method: name, request: call.request, time: new Date() });
+      const fault = takeCallFault(context.faults, method);
+      if (fault) {
+        callback(fault);
+        return;
+      }
+      Promise.resolve()
+        .then(() => handler(call.request))
+        .then(
+          (response) => callback(null, response),
+          (error: unknown) => {
+            if (isStatusError(error)) callback(error);
+            else callback(statusError('INTERNAL', error instanceof Error ? error.message : String(error)));
+          },
+        );
+    };
+  }
+  return implementation;
+}
+
+function takeCallFault(faults: EmulatorFaults, method: string) {
+  for (const [key, status] of [
+    ['resourceExhausted', 'RESOURCE_EXHAUSTED'],
+    ['unavailable', 'UNAVAILABLE'],
+  ] as const) {
+    const fault = faults[key];
+    if (!fault || (fault.methods && !fault.methods.includes(method))) continue;
+    fault.calls -= 1;
+    if (fault.calls <= 0) delete faults[key];
+    return statusError(
+      status,
+      status === 'RESOURCE_EXHAUSTED'
+        ? `Quota exceeded for aiplatform.googleapis.com/${method} requests per minute (injected by the Vertex emulator).`
+        : 'The service is currently unavailable (injected by the Vertex emulator).',
+    );
+  }
+  return undefined;
+}
+
+/** The string value of a request field, or INVALID_ARGUMENT naming it. */
+export function requiredString(request: Record<string, unknown>, field: string): string {
+  const value = request[field];
+  if (typeof value !== 'string' || value === '') {
+    throw statusError('INVALID_ARGUMENT', `Field "${field}" is required.`);
+  }
+  return value;
+}
+
+/** The location prefix `projects/P/locations/L` of a parent, checked. */
+export function checkedParent(context: EmulatorContext, parent: string): string {
+  const match = /^projects\/([^/]+)\/locations\/([^/]+)$/.exec(parent);
+  if (!match) {
+    throw statusError(
+      'INVALID_ARGUMENT',
+      `Expected a parent "projects/{project}/locations/{location}", got "${parent}".`,
+    );
+  }
+  if (context.project && match[1] !== context.project) {
+    throw statusError('PERMISSION_DENIED', `Permission denied on resource project ${match[1]}.`);
+  }
+  return parent;
+}

@@ -1,0 +1,25 @@
+export type { RecordedRequest } from './context.js';
+export type { MetricSample } from './metric-store.js';
+export { httpPredictor, type PredictionInput, type Predictor, softmaxPredictor } from './predictor.js';
+export {
+  type EmulatorDelays,
+  type EmulatorDelaysInput,
+  type EmulatorFaults,
+  type EmulatorFaultsInput,
+  realisticVertexDelays,
+} from './settings.js';
+export {
+  startVertexEmulator,
+  type VertexEmulator,
+  type VertexEmulatorOptions,
+} from './start-vertex-emulator.js';
+export type { StoredObject } from './storage-server.js';
+export type {
+  JobRun,
+  JobRunner,
+  StoredCustomJob,
+  StoredDeployedModel,
+  StoredEndpoint,
+  StoredModel,
+  VertexState,
+} from './vertex-state.js';

@@ -1,0 +1,307 @@
+import type { Batching } from '@mlscale/core';
+import type { Replica, WorkerTensor } from '../runtime/replica.js';
+import { datatypeByOrtType, datatypes } from '../runtime/tensor-datatypes.js';
+import { InferenceError, type InferenceRequest, type InferenceTensor } from './inference-types.js';
+
+/** What a queued request gets back from its batch. */
+export interface BatchedOutputs {
+  outputs: InferenceTensor[];
+  /** Seconds it waited before its batch started. */
+  queueSeconds: number;
+}
+
+/** Called when a batch ran. */
+export interface BatcherEvents {
+  onBatch?(rows: number, requests: number, computeSeconds: number): void;
+  onQueued?(seconds: number): void;
+  onPendingChange?(pending: number): void;
+  /** A request waits and no replica exists (scale to zero): start one. */
+  onDemandWithoutReplicas?(): void;
+}
+
+export interface DynamicBatcher {
+  /** Queues a validated request. Rejects with 429 when the queue is full, 503 past the timeout. */
+  enqueue(request: InferenceRequest, rows: number, batchKey: string): Promise<BatchedOutputs>;
+  /** Tries to start batches (call when a replica joins or frees up). */
+  pump(): void;
+  /** Requests waiting. */
+  readonly pending: number;
+  /** Requests queued or running. */
+  readonly outstanding: number;
+  /** Changes batching in place. */
+  configure(batching: Batching): void;
+  /** Rejects everything queued with `error` and stops the timeout sweep. */
+  close(error: InferenceError): void;
+}
+
+interface QueuedRequest {
+  request: InferenceRequest;
+  rows: number;
+  batchKey: string;
+  enqueuedAt: number;
+  settled: boolean;
+  resolve(outputs: BatchedOutputs): void;
+  reject(error: Error): void;
+}
+
+/** Most batches one replica holds at once: one running, one ready behind it, so the worker never idles. */
+const batchesPerReplica = 2;
+
+/**
+ * The router and dynamic batcher of one model version, in the main thread. A batch starts when a replica
+ * has room and either `maxBatchSize` rows are waiting or the oldest request has waited `maxQueueDelayMs`.
+ * Only requests with the same batch key (input names and non-batch dims) are concatenated; models without
+ * a dynamic batch dimension run one request per execution. The least-loaded replica gets each batch.
+ */
+export function createDynamicBatcher(options: {
+  batching: Batching;
+  batchable: boolean;
+  replicas: () => readonly Replica[];
+  events: BatcherEvents;
+}): DynamicBatcher {
+  let batching = options.batching;
+  const queue: QueuedRequest[] = [];
+  const running = new Set<QueuedRequest>();
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const { events } = options;
+
+  const sweep = setInterval(() => expire(performance.now()), 50);
+  sweep.unref();
+
+  function expire(now: number) {
+    const limit = batching.requestTimeoutMs;
+    let removed = false;
+    for (let index = queue.length - 1; index >= 0; index--) {
+      const item = queue[index]!;
+      if (now - item.enqueuedAt >= limit) {
+        queue.splice(index, 1);
+        removed = true;
+        timeOut(item, now);
+      }
+    }
+    for (const item of running) {
+      if (now - item.enqueuedAt >= limit) {
+        running.delete(item);
+        timeOut(item, now);
+      }
+    }
+    if (removed) events.onPendingChange?.(queue.length);
+  }
+
+  function timeOut(item: QueuedRequest, now: number) {
+    if (item.settled) return;
+    item.settled = true;
+    item.reject(
+      new InferenceError(
+        503,
+        `request timed out after ${Math.round(now - item.enqueuedAt)} ms (requestTimeoutMs ${batching.requestTimeoutMs}); the server is overloaded or has no replica`,
+        'timeout',
+        1,
+      ),
+    );
+  }
+
+  function pickReplica(): Replica | undefined {
+    let best: Replica | undefined;
+    for (const replica of options.replicas()) {
+      if (replica.draining || replica.inFlightBatches >= batchesPerReplica) continue;
+      if (!best || replica.inFlightRows < best.inFlightRows) best = replica;
+    }
+    return best;
+  }
+
+  function pump() {
+    if (timer) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    while (queue.length > 0) {
+      const replica = pickReplica();
+      if (!replica) {
+        if (options.replicas().length === 0) events.onDemandWithoutReplicas?.();
+        return;
+      }
+      const head = queue[0]!;
+      const waitedMs = performance.now() - head.enqueuedAt;
+      if (options.batchable && batching.maxBatchSize > 1 && waitedMs < batching.maxQueueDelayMs) {
+        if (queuedRows(head.batchKey) < batching.maxBatchSize) {
+          timer = setTimeout(pump, batching.maxQueueDelayMs - waitedMs);
+          return;
+        }
+      }
+      run(replica, takeBatch());
+    }
+  }
+
+  function queuedRows(batchKey: string): number {
+    let rows = 0;
+    for (const item of queue) {
+      if (item.batchKey === batchKey) rows += item.rows;
+      if (rows >= batching.maxBatchSize) break;
+    }
+    return rows;
+  }
+
+  /** The head request and the following ones with its key, up to maxBatchSize rows (at least one request). */
+  function takeBatch(): QueuedRequest[] {
+    const head = queue.shift()!;
+    const batch = [head];
+    if (!options.batchable || batching.maxBatchSize <= 1) return batch;
+    let rows = head.rows;
+    for (let index = 0; index < queue.length && rows < batching.maxBatchSize; ) {
+      const item = queue[index]!;
+      if (item.batchKey === head.batchKey && rows + item.rows <= batching.maxBatchSize) {
+        queue.splice(index, 1);
+        batch.push(item);
+        rows += item.rows;
+      } else {
+        index++;
+      }
+    }
+    return batch;
+  }
+
+  function run(replica: Replica, batch: QueuedRequest[]) {
+    const started = performance.now();
+    let rows = 0;
+    for (const item of batch) {
+      rows += item.rows;
+      running.add(item);
+      events.onQueued?.((started - item.enqueuedAt) / 1000);
+    }
+    events.onPendingChange?.(queue.length);
+    const feeds = concatenate(batch, rows);
+    replica.run(feeds, rows).then(
+      (result) => {
+        events.onBatch?.(rows, batch.length, result.computeMs / 1000);
+        split(batch, rows, result.outputs, started);
+        pump();
+      },
+      (error: Error) => {
+        for (const item of batch) {
+          running.delete(item);
+          if (item.settled) continue;
+          item.settled = true;
+          item.reject(new InferenceError(500, `inference failed: ${error.message}`, 'inference_failed'));
+        }
+        pump();
+      },
+    );
+  }
+
+  return {
+    enqueue(request, rows, batchKey) {
+      if (closed)
+        return Promise.reject(
+          new InferenceError(503, 'the model version is shutting down', 'unavailable', 1),
+        );
+      if (queue.length >= batching.maxQueueSize) {
+        return Promise.reject(
+          new InferenceError(
+            429,
+            `queue full: ${queue.length} requests waiting (maxQueueSize ${batching.maxQueueSize}); retry later`,
+            'queue_full',
+            1,
+          ),
+        );
+      }
+      return new Promise<BatchedOutputs>((resolve, reject) => {
+        queue.push({
+          request,
+          rows,
+          batchKey,
+          enqueuedAt: performance.now(),
+          settled: false,
+          resolve,
+          reject,
+        });
+        events.onPendingChange?.(queue.length);
+        pump();
+      });
+    },
+    pump,
+    get pending() {
+      return queue.length;
+    },
+    get outstanding() {
+      return queue.length + running.size;
+    },
+    configure(next) {
+      batching = next;
+      pump();
+    },
+    close(error) {
+      closed = true;
+      clearInterval(sweep);
+      if (timer) clearTimeout(timer);
+      for (const item of queue.splice(0)) {
+        if (item.settled) continue;
+        item.settled = true;
+        item.reject(error);
+      }
+      events.onPendingChange?.(0);
+    },
+  };
+
+  function split(batch: QueuedRequest[], rows: number, outputs: WorkerTensor[], started: number) {
+    let offset = 0;
+    for (const item of batch) {
+      running.delete(item);
+      const mine: InferenceTensor[] = [];
+      for (const output of outputs) {
+        const datatype = datatypeByOrtType.get(output.type);
+        if (!datatype) {
+          failOne(item, `output '${output.name}' has type ${output.type}, which the server cannot return`);
+          break;
+        }
+        if (!options.batchable) {
+          mine.push({
+            name: output.name,
+            datatype: datatype.datatype,
+            shape: output.dims,
+            data: output.data,
+          });
+          continue;
+        }
+        const perRow = rows === 0 ? 0 : output.data.length / rows;
+        mine.push({
+          name: output.name,
+          datatype: datatype.datatype,
+          shape: [item.rows, ...output.dims.slice(1)],
+          data: output.data.subarray(offset * perRow, (offset + item.rows) * perRow),
+        });
+      }
+      offset += item.rows;
+      if (item.settled) continue;
+      item.settled = true;
+      item.resolve({ outputs: mine, queueSeconds: (started - item.enqueuedAt) / 1000 });
+    }
+  }
+}
+
+function failOne(item: QueuedRequest, message: string) {
+  if (item.settled) return;
+  item.settled = true;
+  item.reject(new InferenceError(500, message, 'inference_failed'));
+}
+
+/** One feed per input: the request's own data for a single request, a concatenation for a batch. */
+function concatenate(batch: QueuedRequest[], rows: number): WorkerTensor[] {
+  const first = batch[0]!.request;
+  return first.inputs.map((input) => {
+    const info = datatypes.get(input.datatype)!;
+    if (batch.length === 1)
+      return { name: input.name, type: info.ortType, data: input.data, dims: input.shape };
+    const perRow = input.data.length / batch[0]!.rows;
+    const data = info.create(perRow * rows);
+    let offset = 0;
+    for (const item of batch) {
+      const source = item.request.inputs.find((candidate) => candidate.name === input.name)!.data;
+      // Same datatype across the batch (checked against the signature), so the set() is type-safe.
+      (data as Float32Array).set(source as Float32Array, offset);
+      offset += source.length;
+    }
+    return { name: input.name, type: info.ortType, data, dims: [rows, ...input.shape.slice(1)] };
+  });
+}

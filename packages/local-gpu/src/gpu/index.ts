@@ -1,0 +1,1 @@
+export { type GpuReading, type GpuStats, parseNvidiaSmi, readGpuStats } from './nvidia-smi.js';

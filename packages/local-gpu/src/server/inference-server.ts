@@ -1,0 +1,354 @@
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { InferenceError, type InferenceRequest } from '../deployments/inference-types.js';
+import { assertSafeBinding, createTokenCheck } from './access.js';
+import { readBody, sendError, sendJson } from './http-io.js';
+import type { ServedModel } from './served-model.js';
+import { formatV2Response, parseJson, parseV2Request } from './v2-protocol.js';
+import { formatPredictions, parseInstances } from './vertex-protocol.js';
+
+export interface InferenceServerOptions {
+  model: ServedModel;
+  /** Default 127.0.0.1. Any other address requires `token`. */
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  token?: string | undefined;
+  /** Bind a non-loopback address without a token (containers behind a platform's authentication). */
+  allowUnauthenticated?: boolean | undefined;
+  tls?: { key: string; cert: string } | undefined;
+  /** Default 6 MiB. */
+  maxBodyBytes?: number | undefined;
+  /** Vertex's AIP_PREDICT_ROUTE, served besides the fixed routes. */
+  predictRoute?: string | undefined;
+  /** Vertex's AIP_HEALTH_ROUTE. */
+  healthRoute?: string | undefined;
+}
+
+export interface InferenceServer {
+  readonly url: string;
+  readonly port: number;
+  /** HTTP requests being handled now (headers received, response not finished). */
+  readonly activeRequests: number;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes every connection. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const defaultMaxBodyBytes = 6 * 1024 * 1024;
+const serverVersion = '0.1.0';
+const tritonBinaryType =
+  /^application\/vnd\.(?:sagemaker|vertex-ai)-triton\.binary\+json;\s*json-header-size=(\d+)/i;
+const vertexPredictPath = /^\/v1\/projects\/[^/]+\/locations\/[^/]+\/endpoints\/[^/:]+:predict$/;
+
+/**
+ * One HTTP(S) server for one model, on one port: the Open Inference Protocol (KServe V2, JSON and binary
+ * tensors), the SageMaker container contract and runtime path, Vertex predict, and Prometheus metrics.
+ * Health routes never wait on inference and never need the token.
+ */
+export async function startInferenceServer(options: InferenceServerOptions): Promise<InferenceServer> {
+  const { model } = options;
+  assertSafeBinding(options.host, options.token, options.allowUnauthenticated);
+  const authorized = createTokenCheck(options.token);
+  const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
+  const modelPrefix = `/v2/models/${model.name}`;
+  let active = 0;
+  let idle: (() => void) | undefined;
+
+  const handler = (request: IncomingMessage, response: ServerResponse) => {
+    active++;
+    response.on('close', () => {
+      active--;
+      if (active === 0) idle?.();
+    });
+    route(request, response).catch((error: unknown) => sendError(response, error));
+  };
+
+  async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = request.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query < 0 ? url : url.slice(0, query);
+    const method = request.method ?? 'GET';
+
+    // The hot path first: V2 infer on the model's own prefix.
+    if (method === 'POST' && path.startsWith(modelPrefix) && path.endsWith('/infer')) {
+      if (!authorized(request.headers.authorization)) return unauthorized(response);
+      const version = versionOf(path.slice(modelPrefix.length, -'/infer'.length));
+      return inferV2(request, response, version);
+    }
+    if (method === 'GET') {
+      if (path === '/v2/health/live') return sendJson(response, 200, '{"live":true}');
+      if (path === '/v2/health/ready') {
+        const ready = model.ready();
+        return sendJson(response, ready ? 200 : 503, ready ? '{"ready":true}' : '{"ready":false}');
+      }
+      if (path === '/ping' || (options.healthRoute !== undefined && path === options.healthRoute)) {
+        // SageMaker: 200 with an empty body once ready.
+        response.writeHead(model.ready() ? 200 : 503, ['Content-Length', '0']);
+        response.end();
+        return;
+      }
+    }
+    if (!authorized(request.headers.authorization)) return unauthorized(response);
+
+    if (method === 'POST') {
+      if (path === '/invocations') return invocations(request, response);
+      if (path.startsWith('/endpoints/') && path.endsWith('/invocations')) {
+        const name = decodeURIComponent(path.slice('/endpoints/'.length, -'/invocations'.length));
+        if (name !== model.name)
+          throw notFound(`endpoint '${name}' is not served here; this server serves '${model.name}'`);
+        return invocations(request, response);
+      }
+      if (
+        (options.predictRoute !== undefined && path === options.predictRoute) ||
+        vertexPredictPath.test(path)
+      ) {
+        return predictInstances(request, response);
+      }
+      if (path.startsWith('/v2/models/') && path.endsWith('/infer')) throw unknownModel(path);
+    }
+    if (method === 'GET') {
+      if (path === '/v2') {
+        return sendJson(
+          response,
+          200,
+          JSON.stringify({ name: 'mlscale', version: serverVersion, extensions: ['binary_tensor_data'] }),
+        );
+      }
+      if (path === '/metrics') {
+        const text = await model.metrics.text();
+        response.writeHead(200, [
+          'Content-Type',
+          model.metrics.registry.contentType,
+          'Content-Length',
+          String(Buffer.byteLength(text)),
+        ]);
+        response.end(text);
+        return;
+      }
+      if (path.startsWith(modelPrefix) && !path.endsWith('/infer')) {
+        const rest = path.slice(modelPrefix.length);
+        if (rest.endsWith('/ready')) {
+          const version = versionOf(rest.slice(0, -'/ready'.length));
+          if (version !== undefined && !model.versions().includes(version)) throw unknownVersion(version);
+          const ready = model.ready(version);
+          return sendJson(response, ready ? 200 : 503, JSON.stringify({ name: model.name, ready }));
+        }
+        const version = versionOf(rest);
+        if (rest === '' || version !== undefined) return metadata(response, version);
+      }
+      if (path.startsWith('/v2/models/') && !path.startsWith(modelPrefix)) throw unknownModel(path);
+    }
+    if (knownPath(path)) {
+      throw new InferenceError(405, `method ${method} is not allowed on ${path}`, 'method_not_allowed');
+    }
+    throw notFound(
+      `no route ${method} ${path}; expected /v2/..., /ping, /invocations, /endpoints/{name}/invocations, /v1/...:predict or /metrics`,
+    );
+  }
+
+  function versionOf(rest: string): string | undefined {
+    if (rest === '') return undefined;
+    if (rest.startsWith('/versions/') && rest.indexOf('/', '/versions/'.length) < 0) {
+      return decodeURIComponent(rest.slice('/versions/'.length));
+    }
+    throw notFound(`no route for ${modelPrefix}${rest}`);
+  }
+
+  function metadata(response: ServerResponse, version: string | undefined) {
+    const signature = model.signature(version);
+    if (!signature) throw unknownVersion(version ?? '');
+    sendJson(
+      response,
+      200,
+      JSON.stringify({
+        name: model.name,
+        versions: model.versions(),
+        platform: 'onnx_onnxv1',
+        inputs: signature.inputs,
+        outputs: signature.outputs,
+      }),
+    );
+  }
+
+  async function inferV2(request: IncomingMessage, response: ServerResponse, version: string | undefined) {
+    if (version !== undefined && !model.versions().includes(version)) throw unknownVersion(version);
+    const body = await readBody(request, maxBodyBytes);
+    const headerLength = binaryHeaderLength(request);
+    const parsed = parseV2Request(body, headerLength);
+    const result = await model.infer(parsed, version);
+    writeV2(response, parsed, result, 'application/octet-stream');
+  }
+
+  function writeV2(
+    response: ServerResponse,
+    parsed: InferenceRequest,
+    result: Awaited<ReturnType<ServedModel['infer']>>,
+    binaryType: string,
+  ) {
+    const formatted = formatV2Response(model.name, parsed, result);
+    if (formatted.headerLength === undefined) return sendJson(response, 200, formatted.body as string);
+    const body = formatted.body as Buffer;
+    const contentType = binaryType.includes('json-header-size')
+      ? `${binaryType.replace(/json-header-size=\d+/, `json-header-size=${formatted.headerLength}`)}`
+      : binaryType;
+    response.writeHead(200, [
+      'Content-Type',
+      contentType,
+      'Inference-Header-Content-Length',
+      String(formatted.headerLength),
+      'Content-Length',
+      String(body.length),
+    ]);
+    response.end(body);
+  }
+
+  /** SageMaker's /invocations: V2 JSON or binary, instances, a bare array of rows, or CSV rows. */
+  async function invocations(request: IncomingMessage, response: ServerResponse) {
+    const body = await readBody(request, maxBodyBytes);
+    const contentType = String(request.headers['content-type'] ?? 'application/json');
+    const triton = tritonBinaryType.exec(contentType);
+    if (triton || request.headers['inference-header-content-length'] !== undefined) {
+      const headerLength = triton ? Number(triton[1]) : binaryHeaderLength(request);
+      const parsed = parseV2Request(body, headerLength);
+      const result = await model.infer(parsed);
+      return writeV2(response, parsed, result, triton ? contentType : 'application/octet-stream');
+    }
+    if (/^text\/csv/i.test(contentType)) return answerInstances(response, csvRows(body.toString('utf8')));
+    const parsed = parseJson(body.toString('utf8'));
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && 'inputs' in parsed) {
+      const v2 = parseV2Request(body);
+      const result = await model.infer(v2);
+      return writeV2(response, v2, result, 'application/octet-stream');
+    }
+    return answerInstances(response, parsed);
+  }
+
+  async function predictInstances(request: IncomingMessage, response: ServerResponse) {
+    const body = await readBody(request, maxBodyBytes);
+    const parsed = parseJson(body.toString('utf8'));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !('instances' in parsed)) {
+      throw new InferenceError(400, 'expected {"instances": [...], "parameters"?: {...}}', 'invalid_request');
+    }
+    return answerInstances(response, parsed);
+  }
+
+  async function answerInstances(response: ServerResponse, body: unknown) {
+    const signature = model.signature();
+    if (!signature) throw new InferenceError(503, 'no model version is serving', 'unavailable', 1);
+    const requests = parseInstances(body, signature);
+    const results = await Promise.all(requests.map((entry) => model.infer(entry)));
+    sendJson(response, 200, JSON.stringify({ predictions: formatPredictions(results, signature) }));
+  }
+
+  const server: Server = options.tls
+    ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handler)
+    : createHttpServer(handler);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  // A misbehaving client connection must never take the server down.
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const url = `${options.tls ? 'https' : 'http'}://${shownHost}:${port}`;
+
+  return {
+    url,
+    port,
+    get activeRequests() {
+      return active;
+    },
+    async close(graceMs = 30_000) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      if (active > 0) {
+        await Promise.race([
+          new Promise<void>((resolve) => {
+            idle = resolve;
+          }),
+          new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref()),
+        ]);
+      }
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+function binaryHeaderLength(request: IncomingMessage): number | undefined {
+  const header = request.headers['inference-header-content-length'];
+  if (header === undefined) return undefined;
+  const value = Number(header);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new InferenceError(
+      400,
+      `Inference-Header-Content-Length must be a non-negative integer, got ${JSON.stringify(header)}`,
+      'invalid_request',
+    );
+  }
+  return value;
+}
+
+function csvRows(text: string): unknown[] {
+  return text
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== '')
+    .map((line, index) =>
+      line.split(',').map((field) => {
+        const value = Number(field);
+        if (field.trim() === '' || Number.isNaN(value)) {
+          throw new InferenceError(
+            400,
+            `CSV line ${index + 1}: expected numbers, got ${JSON.stringify(field)}`,
+            'invalid_request',
+          );
+        }
+        return value;
+      }),
+    );
+}
+
+function unauthorized(response: ServerResponse): void {
+  sendJson(response, 401, '{"error":"missing or wrong bearer token: send Authorization: Bearer <token>"}', [
+    'WWW-Authenticate',
+    'Bearer',
+  ]);
+}
+
+function notFound(message: string): InferenceError {
+  return new InferenceError(404, message, 'not_found');
+}
+
+function unknownModel(path: string): InferenceError {
+  const name = path.slice('/v2/models/'.length).split('/')[0] ?? '';
+  return notFound(`unknown model '${decodeURIComponent(name)}'`);
+}
+
+function unknownVersion(version: string): InferenceError {
+  return notFound(`unknown model version '${version}'`);
+}
+
+function knownPath(path: string): boolean {
+  return (
+    path === '/v2' ||
+    path.startsWith('/v2/') ||
+    path === '/ping' ||
+    path === '/invocations' ||
+    path === '/metrics' ||
+    path.startsWith('/endpoints/')
+  );
+}

@@ -1,0 +1,99 @@
+import { createMlscale, type MlscaleClient } from '@mlscale/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalGpuBackend, localGpu } from '../src/index.js';
+import { encodeGraph, onnxElementType, referenceMlp } from '../src/onnx/index.js';
+import { delay, post, referenceInput, startLoad, temporaryFolder, v2Body, writeModel } from './helpers.js';
+
+/**
+ * A valid ONNX model that fails at run time on every request: it reshapes any input to [3, 5]. It loads
+ * (its dims are symbolic, so nothing can be checked up front) and takes the same requests as the reference.
+ */
+function brokenModel(): Uint8Array {
+  return encodeGraph({
+    name: 'broken',
+    inputs: [{ name: 'input', elementType: onnxElementType.float, shape: ['N', 'F'] }],
+    outputs: [{ name: 'probabilities', elementType: onnxElementType.float, shape: ['N', 'M'] }],
+    nodes: [{ opType: 'Reshape', inputs: ['input', 'target_shape'], outputs: ['probabilities'] }],
+    int64Initializers: [{ name: 'target_shape', dims: [2], values: [3, 5] }],
+  });
+}
+
+describe('rollouts', () => {
+  const folder = temporaryFolder();
+  let backend: LocalGpuBackend;
+  let client: MlscaleClient;
+  const body = v2Body(referenceInput(21), 1);
+
+  beforeAll(() => {
+    backend = localGpu({ root: folder.path });
+    client = createMlscale({ backend, polling: { minDelayMs: 20, maxDelayMs: 100 } });
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    folder.remove();
+  });
+
+  it('a canary with a broken model rolls back by itself, and a good one is promoted, failing no request', async () => {
+    const stablePath = writeModel(folder.path, 'v1.onnx', referenceMlp(7));
+    const brokenPath = writeModel(folder.path, 'broken.onnx', brokenModel());
+    const nextPath = writeModel(folder.path, 'v3.onnx', referenceMlp(8));
+    const rollout = { steps: [25, 100], stepSeconds: 1, maxErrorRate: 0.05, minRequests: 5 };
+    const base = { name: 'canary', replicas: 1, rollout };
+    const status = await client.deploy({ ...base, model: { uri: stablePath } });
+    const url = `${status.endpoint!.url}/v2/models/canary/infer`;
+    const load = startLoad(url, body, 4);
+    await delay(200);
+
+    const rolledBack = await client.update({ ...base, model: { uri: brokenPath } });
+    expect(rolledBack.state).toBe('InService');
+    expect(rolledBack.stateReason).toMatch(/rolled back version 2: error rate .* passed maxErrorRate 5%/);
+    expect(rolledBack.traffic).toEqual([{ version: '1', weight: 100 }]);
+    expect(rolledBack.details?.lastRollout).toMatchObject({ version: '2', result: 'rolledBack' });
+    // Judged at the canary step, or at the next when a slow machine sent fewer than minRequests there.
+    expect([25, 100]).toContain((rolledBack.details!.lastRollout as { step: number }).step);
+    const metrics = await (await fetch(`${status.endpoint!.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /nv_inference_request_failure\{model="canary",version="2",reason="inference_failed"\} [1-9]/,
+    );
+
+    const promoted = await client.update({ ...base, model: { uri: nextPath } });
+    expect(promoted.state).toBe('InService');
+    expect(promoted.traffic).toEqual([{ version: '3', weight: 100 }]);
+    expect(promoted.details?.lastRollout).toMatchObject({ version: '3', result: 'promoted' });
+    expect(promoted.spec.model).toEqual({ uri: nextPath, format: 'onnx' });
+    await delay(200);
+    const statuses = await load.stop();
+    // Steady load through a rollback and a promotion: every request answered 200.
+    expect([...statuses.keys()]).toEqual([200]);
+    expect(load.sent).toBeGreaterThan(40);
+    const after = await post(url, body);
+    expect(JSON.parse(after.text).model_version).toBe('3');
+    await client.delete('canary');
+  });
+
+  it('a canary whose model cannot load is rolled back before it gets traffic', async () => {
+    const stablePath = writeModel(folder.path, 'good.onnx', referenceMlp(7));
+    const status = await client.deploy({ name: 'unloadable', model: { uri: stablePath } });
+    // Declared [N, 784] into a Gemm whose weights are [5, 10]: onnxruntime refuses it at load.
+    const unloadable = encodeGraph({
+      name: 'unloadable',
+      inputs: [{ name: 'input', elementType: onnxElementType.float, shape: ['N', 784] }],
+      outputs: [{ name: 'probabilities', elementType: onnxElementType.float, shape: ['N', 10] }],
+      nodes: [{ opType: 'Gemm', inputs: ['input', 'W', 'B'], outputs: ['probabilities'] }],
+      floatInitializers: [
+        { name: 'W', dims: [5, 10], values: new Float32Array(50) },
+        { name: 'B', dims: [10], values: new Float32Array(10) },
+      ],
+    });
+    const result = await client.update({
+      name: 'unloadable',
+      model: { uri: writeModel(folder.path, 'unloadable.onnx', unloadable) },
+    });
+    expect(result.stateReason).toMatch(/rolled back version 2: replicas failed to start/);
+    expect(result.traffic).toEqual([{ version: '1', weight: 100 }]);
+    const response = await post(`${status.endpoint!.url}/v2/models/unloadable/infer`, body);
+    expect(response.status).toBe(200);
+    await client.delete('unloadable');
+  });
+});
