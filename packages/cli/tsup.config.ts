@@ -1,10 +1,26 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', bin: 'src/bin.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-});
+export default defineConfig([
+  {
+    entry: { index: 'src/index.ts', bin: 'src/bin.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    clean: true,
+    sourcemap: true,
+    target: 'node20',
+    // import.meta.url in the CJS build (the demo finds its training program beside itself).
+    shims: true,
+  },
+  {
+    // `mlscale demo` trains the repository's example classifier: bundled whole into one CommonJS file,
+    // so the demo runs it with plain `node` wherever the CLI is installed.
+    entry: { 'demo-trainer': '../../examples/train-classifier/train.ts' },
+    format: ['cjs'],
+    outExtension: () => ({ js: '.cjs' }),
+    dts: false,
+    clean: false,
+    target: 'node20',
+    noExternal: [/.*/],
+    platform: 'node',
+  },
+]);

@@ -5,6 +5,8 @@ export default defineConfig({
     index: 'src/index.ts',
     'onnx/index': 'src/onnx/index.ts',
     'monitoring/index': 'src/monitoring/index.ts',
+    'training/index': 'src/training/index.ts',
+    'registry/index': 'src/registry/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

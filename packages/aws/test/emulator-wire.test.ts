@@ -436,6 +436,69 @@ describe('the emulator speaks the wire protocols the official SDK clients use', 
     logs.destroy();
   });
 
+  it('answers malformed requests with errors and keeps serving', async () => {
+    const send = (path: string, init: RequestInit) =>
+      fetch(`${emulator.url}${path}`, init).then(async (response) => ({
+        status: response.status,
+        body: await response.text(),
+      }));
+    const json = (target: string, body: string) =>
+      send('/', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target },
+        body,
+      });
+    const answers = [
+      await send('/', { method: 'GET' }),
+      await json('SageMaker.DescribeEndpoint', '{not json'),
+      await json('SageMaker.DescribeEndpoint', '[1,2]'),
+      await json('SageMaker.NoSuchOperation', '{}'),
+      await json('SageMaker.DescribeEndpoint', '{"EndpointName": 5}'),
+      await json(
+        'SageMaker.CreateEndpointConfig',
+        '{"EndpointConfigName": "x", "ProductionVariants": "nope"}',
+      ),
+      await json('SageMaker.ListEndpoints', '{"NextToken": "!!", "MaxResults": "ten"}'),
+      await json(
+        'GraniteServiceVersion20100801.GetMetricData',
+        '{"MetricDataQueries": [{"Id": "a"}], "StartTime": 1, "EndTime": 2}',
+      ),
+      await json(
+        'Logs_20140328.FilterLogEvents',
+        '{"logGroupName": "/aws/sagemaker/Endpoints/page-1", "nextToken": "%%%"}',
+      ),
+      await send('/endpoints/%E0%A4%A/invocations', { method: 'POST', body: 'x' }),
+      await send('/endpoints/page-1/invocations', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '\u0000',
+      }),
+    ];
+    for (const answer of answers) {
+      expect(answer.status).toBeGreaterThanOrEqual(400);
+      expect(() => JSON.parse(answer.body)).not.toThrow();
+    }
+    expect((await sageMaker.send(new DescribeEndpointCommand({ EndpointName: 'page-1' }))).EndpointName).toBe(
+      'page-1',
+    );
+  });
+
+  it('validates its options and faults, naming the field', async () => {
+    const error = await startAwsEmulator({ port: -1, accountId: '42', delays: { trainingStepMs: -5 } }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({ code: 'InvalidSpec' });
+    expect((error as { issues: { path: string }[] }).issues.map((issue) => issue.path).sort()).toEqual([
+      'accountId',
+      'delays.trainingStepMs',
+      'port',
+    ]);
+    expect(() => emulator.faults.add({ kind: 'throttle', operation: 'CreateEndpoint', count: 0 })).toThrow(
+      /count/,
+    );
+    expect(() => forwardingPredictor('127.0.0.1:8080')).toThrow(/expected an http\(s\) base URL/);
+  });
+
   it('forwards invocations to a server speaking SageMaker’s runtime path, when given one', async () => {
     const { createServer } = await import('node:http');
     const seen: string[] = [];

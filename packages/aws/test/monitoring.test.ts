@@ -84,6 +84,29 @@ describe('monitoring through CloudWatch', () => {
     expect(failures).toHaveLength(1);
   });
 
+  it('follows an endpoint’s logs until the signal aborts, then ends quietly', async () => {
+    const { client } = harness;
+    const controller = new AbortController();
+    const since = new Date();
+    const seen: string[] = [];
+    const following = (async () => {
+      for await (const entry of client.logs(
+        { deployment: 'watched' },
+        { follow: true, since, signal: controller.signal },
+      )) {
+        seen.push(entry.message);
+        if (seen.length === 2) controller.abort();
+      }
+    })();
+    await client.predict('watched', request);
+    await client.predict('watched', request);
+    await following;
+    expect(seen).toEqual([
+      expect.stringMatching(/^POST \/invocations 200 /),
+      expect.stringMatching(/^POST \/invocations 200 /),
+    ]);
+  });
+
   it('keeps alerts as CloudWatch alarms: put, list with state, delete', async () => {
     const { client, emulator } = harness;
     const put = await client.alerts.put({

@@ -61,6 +61,20 @@ describe('interrupted and failed deploys', () => {
     expect(owned(emulator.state.endpointConfigs.keys(), 'resume')).toEqual([]);
   });
 
+  it('two deploys of the same spec at once converge on one endpoint, config and model', async () => {
+    const { client, emulator } = harness;
+    const spec = { name: 'twins', model: { uri: modelUri } };
+    const [first, second] = await Promise.all([client.deploy(spec), client.deploy(spec)]);
+    expect(first.state).toBe('InService');
+    expect(second.specHash).toBe(first.specHash);
+    expect(owned(emulator.state.models.keys(), 'twins')).toHaveLength(1);
+    expect(owned(emulator.state.endpointConfigs.keys(), 'twins')).toHaveLength(1);
+    expect(
+      emulator.requestsFor('CreateEndpoint').filter((request) => request.input.EndpointName === 'twins'),
+    ).toHaveLength(1);
+    await client.delete('twins');
+  });
+
   it('a deploy that fails removes what it created and says so', async () => {
     const { emulator } = harness;
     const client = createMlscale({ backend: sagemaker(harness.settings), retry: false });
@@ -301,12 +315,10 @@ describe('waiting', () => {
 
       const controller = new AbortController();
       setTimeout(() => controller.abort(), 50);
-      const started = Date.now();
       const aborted = await slow.client
         .deploy(spec, { signal: controller.signal })
         .catch((caught: unknown) => caught);
       expect(MlscaleError.hasCode(aborted, 'Aborted')).toBe(true);
-      expect(Date.now() - started).toBeLessThan(10_000);
 
       // The adapter's own wait (autoscaling needs InService) aborts the same way.
       const inner = new AbortController();

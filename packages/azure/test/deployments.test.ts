@@ -259,6 +259,31 @@ describe('deploy', () => {
   });
 });
 
+describe('endpoints made outside mlscale', () => {
+  it('reports them, leaves them out of list, and refuses to take them over', async () => {
+    const clients = await azureml(emulator.settings).clients();
+    const { resourceGroup, workspace } = emulator.settings;
+    await clients.machineLearning.onlineEndpoints.beginCreateOrUpdateAndWait(
+      resourceGroup,
+      workspace,
+      'foreign-api',
+      { location: 'eastus', properties: { authMode: 'AMLToken' } },
+      { updateIntervalInMs: 20 },
+    );
+    const status = await client.get('foreign-api');
+    expect(status.state).toBe('Creating');
+    expect(status.spec.name).toBe('foreign-api');
+    const names: string[] = [];
+    for await (const item of client.list()) names.push(item.name);
+    expect(names).not.toContain('foreign-api');
+    const error = await client
+      .deploy({ name: 'foreign-api', model: { name: 'iris' } })
+      .catch((caught: unknown) => caught);
+    expect(MlscaleError.hasCode(error, 'AlreadyExists')).toBe(true);
+    expect((error as MlscaleError).message).toContain('not made by mlscale');
+  });
+});
+
 describe('update', () => {
   it('rolls a new version out blue/green: traffic shifts by full endpoint PUTs and the old deployment goes', async () => {
     await registerVersion('shop');

@@ -12,6 +12,7 @@ type ListedCommand = Command & { summary: string };
  */
 const commandGroups: (() => Promise<Readonly<Record<string, ListedCommand>>>)[] = [
   async () => ({ serve: (await import('./commands/serve.js')).serveCommand }),
+  async () => ({ demo: (await import('./commands/demo.js')).demoCommand }),
   async () => (await import('./commands/scripted-commands.js')).scriptedCommands,
 ];
 

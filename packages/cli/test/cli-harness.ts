@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 /** The package folder (packages/cli). */
 export const packageDirectory = fileURLToPath(new URL('..', import.meta.url));
 const distBin = join(packageDirectory, 'dist', 'bin.js');
-let entry = distBin;
 
 /** What a CLI run printed and how it exited. */
 export interface CliResult {
@@ -48,8 +47,7 @@ export async function ensureBuilt(): Promise<void> {
       execFileSync('npx', ['tsup'], { cwd: join(packageDirectory, '..', 'core'), stdio: 'pipe' });
     const fresh =
       existsSync(distBin) && statSync(distBin).mtimeMs > newestSource(join(packageDirectory, 'src'));
-    if (!fresh) execFileSync('npx', ['tsup', '--no-dts'], { cwd: packageDirectory, stdio: 'pipe' });
-    entry = wiredIntoBin() ? distBin : writeRunner();
+    if (!fresh) execFileSync('npx', ['tsup'], { cwd: packageDirectory, stdio: 'pipe' });
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
@@ -71,7 +69,7 @@ export function startCli(
   args: string[],
   options: { cwd: string; env?: Record<string, string | undefined> },
 ): ChildProcess {
-  return spawn(process.execPath, [entry, ...args], {
+  return spawn(process.execPath, [distBin, ...args], {
     cwd: options.cwd,
     env: baseEnvironment(options.env ?? {}),
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -101,30 +99,4 @@ export function runCli(
     });
     child.stdin?.end(options.input ?? '');
   });
-}
-
-/** Whether dist/bin.js dispatches the scripted-deployment commands yet. */
-function wiredIntoBin(): boolean {
-  try {
-    execFileSync(process.execPath, [distBin, 'plan', '--help'], { stdio: 'pipe' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Until bin.ts dispatches them: a runner over the built package's scriptedCommands. */
-function writeRunner(): string {
-  const path = join(packageDirectory, 'dist', 'scripted-runner.mjs');
-  writeFileSync(
-    path,
-    [
-      "import { scriptedCommands, processContext } from './index.js';",
-      'const [name, ...rest] = process.argv.slice(2);',
-      'const controller = new AbortController();',
-      "for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => controller.abort(new Error(signal)));",
-      'process.exitCode = await scriptedCommands[name](rest, processContext(controller.signal));',
-    ].join('\n'),
-  );
-  return path;
 }

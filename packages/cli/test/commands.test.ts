@@ -341,6 +341,10 @@ ${extra}`;
     });
     expect(state.code, state.stderr).toBe(0);
     expect(state.stdout).not.toContain('second-secret');
+    const stateFile = readFileSync(join(cwd, '.mlscale', 'state', 'default.json'), 'utf8');
+    expect(stateFile).toContain('"API_TOKEN": "[redacted]"');
+    expect(stateFile).not.toContain('secret');
+    expect(readFileSync(join(cwd, '.mlscale', 'audit.jsonl'), 'utf8')).not.toContain('secret');
   });
 
   it('reports a missing variable with its line (exit 2), and a backend that cannot be built with exit 1', async () => {
@@ -385,5 +389,11 @@ ${extra}`;
     expect(unknownEnvironment.code).toBe(2);
     expect(unknownEnvironment.stderr).toContain("no environment 'staging'");
     expect((await runInProcess(['export', '--target', 'helm'], { cwd })).code).toBe(2);
+    const unknownOption = await runInProcess(['plan', '--frobnicate'], { cwd });
+    expect(unknownOption.code).toBe(2);
+    expect(unknownOption.stderr).toContain("Unknown option '--frobnicate'");
+    const missing = await runInProcess(['plan'], { cwd: project('', 'notes.txt') });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('No config file');
   });
 });

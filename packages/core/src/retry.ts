@@ -63,7 +63,9 @@ export async function withRetry<T>(
       return await operation(attempt);
     } catch (error) {
       // An Aborted error from the operation itself says more (what it had done) than a generic one.
-      if (signal?.aborted) throw MlscaleError.hasCode(error, 'Aborted') ? error : abortedError(signal, 'The operation');
+      if (signal?.aborted) {
+        throw MlscaleError.hasCode(error, 'Aborted') ? error : abortedError(signal, 'The operation');
+      }
       if (attempt >= maxAttempts || !isRetryable(error)) throw error;
       const retryAfterMs = MlscaleError.isInstance(error) ? error.retryAfterMs : undefined;
       if (retryAfterMs !== undefined && retryAfterMs > maxRetryAfterMs) throw error;

@@ -16,6 +16,19 @@ export {
   localGpu,
   localGpuSettingsSchema,
 } from './local-gpu.js';
+export {
+  type AlertEvent,
+  computeFeatureBaseline,
+  createLocalMonitoring,
+  type LocalMonitoring,
+  type LocalMonitoringSettings,
+} from './monitoring/index.js';
 export * from './onnx/index.js';
+export { createLocalModelRegistry, type LocalModelRegistry } from './registry/index.js';
 export { type DeviceRequest, type DeviceSelection, selectDevice } from './runtime/device-selection.js';
 export { type InferenceServer, type InferenceServerOptions, startInferenceServer } from './server/index.js';
+export {
+  createLocalTraining,
+  type LocalTraining,
+  type LocalTrainingSettingsInput,
+} from './training/index.js';

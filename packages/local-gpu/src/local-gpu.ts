@@ -2,12 +2,10 @@ import { resolve } from 'node:path';
 import {
   type BackendCapabilitiesV1,
   type BackendV1,
-  type ModelOperationsV1,
-  type MonitoringOperationsV1,
+  type ModelVersion,
   noCapabilitiesV1,
   parseSpec,
   redact,
-  type TrainingOperationsV1,
 } from '@mlscale/core';
 import { z } from 'zod';
 import {
@@ -15,9 +13,16 @@ import {
   type LocalDeploymentOperations,
 } from './deployments/deployment-operations.js';
 import type { RegistryModelResolver } from './deployments/model-loader.js';
+import {
+  createLocalMonitoring,
+  driftMonitorOptionsSchema,
+  type LocalMonitoring,
+} from './monitoring/index.js';
+import { createLocalModelRegistry, type LocalModelRegistry } from './registry/index.js';
 import { onnxruntimeCudaProbe } from './runtime/cuda-probe.js';
 import type { ProviderProbe } from './runtime/device-selection.js';
 import { onnxruntimeEntryPath } from './runtime/onnxruntime-location.js';
+import { createLocalTraining, type LocalTraining } from './training/index.js';
 
 const functionSchema = <T>(what: string) =>
   z.custom<T>((value) => typeof value === 'function', { message: `expected ${what} (a function)` });
@@ -48,19 +53,42 @@ export const localGpuSettingsSchema = z
       .optional(),
     /** Probes the CUDA provider; replaced in tests. */
     cudaProbe: functionSchema<ProviderProbe>('cudaProbe').optional(),
+    /** Local training jobs (see `createLocalTraining`): seconds between SIGTERM and SIGKILL on stop, and more. */
+    training: z.record(z.string(), z.unknown()).optional(),
+    /** Monitoring: `persist: true` writes metrics and logs under `<root>/metrics` and `<root>/logs`. */
+    monitoring: z
+      .object({
+        persist: z.boolean().default(false),
+        /** Seconds of one-second samples kept in memory per series. Default 3600. */
+        retentionSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(30 * 86_400)
+          .optional(),
+        /** Sampling interval in ms (`false` turns the timer off; tests call `tick()`). Default 1000. */
+        sampleIntervalMs: z.union([z.number().int().min(10), z.literal(false)]).optional(),
+        /** Drift window: its length, the least rows it needs, the most rows a second it reads. */
+        drift: driftMonitorOptionsSchema.optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type LocalGpuSettings = z.input<typeof localGpuSettingsSchema>;
 
-/** The local backend. `training`, `models` and `monitoring` are attached by their own modules. */
+/** The local backend: deployments, training jobs, a model registry and monitoring, all on this machine. */
 export interface LocalGpuBackend extends BackendV1 {
   readonly provider: 'local';
   /** The state directory (absolute). */
   readonly root: string;
   readonly deployments: LocalDeploymentOperations;
-  training?: TrainingOperationsV1;
-  models?: ModelOperationsV1;
-  monitoring?: MonitoringOperationsV1;
+  /** Jobs as local processes with the clouds' container contract (plus logs, metrics, a spot-interruption hook). */
+  readonly training: LocalTraining;
+  /** The content-addressed model store (plus `resolve` and `registerJobModel`). */
+  readonly models: LocalModelRegistry;
+  /** Metrics, logs, alerts and drift (plus `onAlert`, `onFire` and the metric store). */
+  readonly monitoring: LocalMonitoring;
   close(): Promise<void>;
 }
 
@@ -77,9 +105,41 @@ export function localGpu(settings: LocalGpuSettings = {}): LocalGpuBackend {
   const parsed = parseSpec(localGpuSettingsSchema, settings, 'localGpu settings');
   const root = resolve(parsed.root ?? '.mlscale');
   const token = parsed.token ?? process.env.MLSCALE_TOKEN;
-  const deployments = createDeploymentOperations({
+  const models = createLocalModelRegistry({ root });
+  const training = createLocalTraining({ ...parsed.training, root });
+  // `deployments` is assigned below; monitoring asks it only after requests arrive.
+  let deployments: LocalDeploymentOperations | undefined;
+  const monitoringSettings = parsed.monitoring;
+  const monitoring = createLocalMonitoring({
+    ...(monitoringSettings?.persist ? { root } : {}),
+    ...(monitoringSettings?.retentionSeconds
+      ? { retentionSeconds: monitoringSettings.retentionSeconds }
+      : {}),
+    ...(monitoringSettings?.sampleIntervalMs !== undefined
+      ? { sampleIntervalMs: monitoringSettings.sampleIntervalMs }
+      : {}),
+    ...(monitoringSettings?.drift ? { drift: monitoringSettings.drift } : {}),
+    deploymentSource: { has: (name: string) => deployments?.runtime(name) !== undefined },
+    jobSource: training,
+  });
+  deployments = createDeploymentOperations({
     baseDirectory: process.cwd(),
-    resolveRegistryModel: parsed.resolveRegistryModel,
+    resolveRegistryModel:
+      parsed.resolveRegistryModel ?? ((reference) => models.resolve(reference.name, reference.version)),
+    monitorDeployment: (spec, gauges) => {
+      const monitor = monitoring.deployment(spec.name, { gauges });
+      // A registered model carries its training data's statistics: drift is measured against them.
+      if ('name' in spec.model) {
+        const { name, version } = spec.model;
+        models
+          .doGet(name, version === 'latest' ? undefined : version, {})
+          .then((found: ModelVersion | undefined) => monitor.setBaseline(found?.baseline))
+          .catch(() => monitor.setBaseline(undefined));
+      } else {
+        monitor.setBaseline(undefined);
+      }
+      return monitor;
+    },
     probe: parsed.cudaProbe ?? onnxruntimeCudaProbe,
     ortPath: onnxruntimeEntryPath(),
     autoscaleIntervalMs: parsed.autoscaleIntervalMs ?? 1000,
@@ -96,6 +156,11 @@ export function localGpu(settings: LocalGpuSettings = {}): LocalGpuBackend {
     scaleToZero: true,
     autoscaling: true,
     gpu: true,
+    spot: true,
+    distributed: true,
+    training: true,
+    modelRegistry: true,
+    monitoring: true,
     // Traffic moves between versions through update's rollout steps; a static `traffic` split is not served.
     trafficSplit: false,
   };
@@ -105,9 +170,12 @@ export function localGpu(settings: LocalGpuSettings = {}): LocalGpuBackend {
     capabilities,
     root,
     deployments,
-    // Seam: the training, models and monitoring groups (and their capabilities) attach here, sharing `root`.
+    training,
+    models,
+    monitoring,
     async close() {
-      await deployments.closeAll();
+      await Promise.all([deployments?.closeAll(), training.close()]);
+      await monitoring.close();
     },
   };
 }

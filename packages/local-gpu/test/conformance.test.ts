@@ -20,6 +20,7 @@ describeBackendConformance({
     };
   },
   deployment: (name) => ({ name, model: { uri: modelPath }, replicas: 1 }),
+  trainingJob: (name) => ({ name, command: [process.execPath, '-e', 'console.log("epoch=1 loss=0.5")'] }),
   predictRequest: {
     inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 784], data: Array.from(referenceInput(1)) }],
   },

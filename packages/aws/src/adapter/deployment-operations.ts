@@ -458,6 +458,12 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
           resource.name.startsWith(prepared.names.endpointConfig),
         );
         for (const resource of unanswered) inFlight.delete(resource);
+        if (MlscaleError.hasCode(error, 'AlreadyExists')) {
+          // Another deploy created the endpoint meanwhile: the same spec converges; its models are in use, so nothing is removed.
+          const raced = await readDeployment(context, spec.name, signal);
+          if (raced?.status.specHash === hash) return raced.status;
+          throw error;
+        }
         if (signal?.aborted || MlscaleError.hasCode(error, 'Aborted')) {
           const aborted = abortedError(signal, `Deploying '${spec.name}'`);
           throw new MlscaleError({

@@ -267,6 +267,16 @@ export function createMonitoringOperations(context: AdapterContext): MonitoringO
         ? `"${query.filter.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`
         : undefined;
 
+      // Following ends quietly when the signal aborts, also in the middle of a read.
+      const readLogPage = async <Page>(read: () => Promise<Page>): Promise<Page | undefined> => {
+        try {
+          return await read();
+        } catch (error) {
+          if (query.follow && signal?.aborted) return undefined;
+          throw error;
+        }
+      };
+
       const jobEnded = async (): Promise<boolean> => {
         if (!isJob) return false;
         const describe = await aws.find(
@@ -286,24 +296,26 @@ export function createMonitoringOperations(context: AdapterContext): MonitoringO
 
       for (;;) {
         // Whether the job had ended before this pass: then this pass reads its last lines and stops.
-        const endedBefore = query.follow ? await jobEnded() : true;
+        const endedBefore = query.follow ? ((await readLogPage(jobEnded)) ?? true) : true;
         let nextToken: string | undefined;
         do {
-          const page = await aws.find(
-            'logs',
-            'FilterLogEvents',
-            ({ module, client }, abortSignal) =>
-              client.send(
-                new module.FilterLogEventsCommand({
-                  logGroupName,
-                  ...(streamPrefix ? { logStreamNamePrefix: streamPrefix } : {}),
-                  ...(startTime !== undefined ? { startTime } : {}),
-                  ...(filterPattern ? { filterPattern } : {}),
-                  nextToken,
-                }),
-                { abortSignal },
-              ),
-            signal,
+          const page = await readLogPage(() =>
+            aws.find(
+              'logs',
+              'FilterLogEvents',
+              ({ module, client }, abortSignal) =>
+                client.send(
+                  new module.FilterLogEventsCommand({
+                    logGroupName,
+                    ...(streamPrefix ? { logStreamNamePrefix: streamPrefix } : {}),
+                    ...(startTime !== undefined ? { startTime } : {}),
+                    ...(filterPattern ? { filterPattern } : {}),
+                    nextToken,
+                  }),
+                  { abortSignal },
+                ),
+              signal,
+            ),
           );
           if (!page) break;
           for (const event of page.events ?? []) {
@@ -324,6 +336,7 @@ export function createMonitoringOperations(context: AdapterContext): MonitoringO
             yield entry;
             yielded++;
             if (!query.follow && query.limit !== undefined && yielded >= query.limit) return;
+            if (signal?.aborted) return;
             // Later passes start at the newest timestamp seen; the ids above drop repeats at that instant.
             if (event.timestamp !== undefined) startTime = Math.max(startTime ?? 0, event.timestamp);
           }

@@ -1,3 +1,5 @@
+import { MlscaleError } from '@mlscale/core';
+
 /** What the emulator knows about the model behind an invocation. */
 export interface InvocationContext {
   endpointName: string;
@@ -107,8 +109,9 @@ export function forwardingPredictor(
   baseUrl: string | ((context: InvocationContext) => string),
   options: { timeoutMs?: number } = {},
 ): Predictor {
+  if (typeof baseUrl === 'string') checkBaseUrl(baseUrl);
   return async (context) => {
-    const base = typeof baseUrl === 'function' ? baseUrl(context) : baseUrl;
+    const base = typeof baseUrl === 'function' ? checkBaseUrl(baseUrl(context)) : baseUrl;
     const url = `${base.replace(/\/+$/, '')}/endpoints/${encodeURIComponent(context.endpointName)}/invocations`;
     const headers: Record<string, string> = { 'content-type': context.contentType };
     if (context.accept) headers.accept = context.accept;
@@ -126,6 +129,18 @@ export function forwardingPredictor(
       ...(contentType ? { contentType } : {}),
     };
   };
+}
+
+/** The base URL, or an `InvalidSpec` error saying what was expected. */
+function checkBaseUrl(url: string): string {
+  if (typeof url !== 'string' || !/^https?:\/\/[^/]+/.test(url)) {
+    throw new MlscaleError({
+      code: 'InvalidSpec',
+      message: `forwardingPredictor: expected an http(s) base URL such as http://127.0.0.1:8080, got ${JSON.stringify(url)}.`,
+      issues: [{ path: 'baseUrl', message: 'expected an http(s) URL' }],
+    });
+  }
+  return url;
 }
 
 function asTensor(candidate: unknown): V2Tensor | string {

@@ -6,6 +6,7 @@ import { AwsServiceError } from './aws-service-error.js';
 import { cloudWatchHandlers } from './cloudwatch-service.js';
 import type { EmulatorContext, JsonObject, RecordedRequest } from './emulator-context.js';
 import { type AwsEmulatorOptions, type FaultSpec, fastDelays } from './emulator-options.js';
+import { parseEmulatorOptions, parseFault } from './emulator-options-schema.js';
 import { logsHandlers } from './logs-service.js';
 import { modelRegistryHandlers } from './model-registry-service.js';
 import { builtInPredictor } from './predictors.js';
@@ -86,7 +87,8 @@ export interface AwsEmulator {
  * Auto Scaling and CloudWatch Logs, AWS JSON 1.0 (query-compatible) for CloudWatch and restJson for
  * SageMaker Runtime's InvokeEndpoint. It ignores SigV4 signatures.
  */
-export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promise<AwsEmulator> {
+export async function startAwsEmulator(input: AwsEmulatorOptions = {}): Promise<AwsEmulator> {
+  const options = parseEmulatorOptions(input);
   const region = options.region ?? 'us-east-1';
   const accountId = options.accountId ?? '123456789012';
   const now = () => Date.now();
@@ -96,7 +98,7 @@ export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promis
     now,
     scheduler: createScheduler(now),
     delays: { ...fastDelays, ...definedOnly(options.delays ?? {}) },
-    faults: [...(options.faults ?? [])],
+    faults: (options.faults ?? []).map((fault) => ({ ...fault })),
     badImages: new Set(options.badImages ?? []),
     predictor: options.predictor ?? builtInPredictor,
     models: new Map(),
@@ -293,7 +295,7 @@ export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promis
       context.requests.filter((request) => request.operation === operation && !request.error),
     faults: {
       add: (fault) => {
-        context.faults.push({ ...fault });
+        context.faults.push({ ...parseFault(fault) });
       },
       clear: () => {
         context.faults = [];

@@ -64,11 +64,17 @@ export function storedSpec(snapshot: EndpointSnapshot): DeploymentSpec {
     }
   }
   const first = snapshot.deployments[0];
-  return deploymentSpecSchema.parse({
-    name: snapshot.endpoint.name,
-    model: { uri: first?.properties.model ?? `azureml://endpoints/${snapshot.endpoint.name}` },
+  const rebuilt = {
+    name: snapshot.endpoint.name ?? 'unknown',
+    model: {
+      uri: first?.properties.model ?? `azureml://endpoints/${snapshot.endpoint.name}`,
+      format: 'onnx' as const,
+    },
     replicas: Math.max(1, first?.sku?.capacity ?? 1),
-  });
+  };
+  // Names made outside mlscale may break its naming rules; report them as they are rather than fail.
+  const parsed = deploymentSpecSchema.safeParse(rebuilt);
+  return parsed.success ? parsed.data : rebuilt;
 }
 
 /** Deployments that receive traffic; all of them while the traffic map is still empty. */

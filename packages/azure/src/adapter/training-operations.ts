@@ -301,5 +301,17 @@ function readSpec(job: JobBase): TrainingJobSpec {
     }
   }
   const command = (job.properties as CommandJob).command ?? 'unknown';
-  return trainingJobSpecSchema.parse({ name: job.name ?? 'unknown-job', command: ['sh', '-c', command] });
+  const rebuilt = { name: job.name ?? 'unknown-job', command: ['sh', '-c', command] };
+  const parsed = trainingJobSpecSchema.safeParse(rebuilt);
+  // Jobs made outside mlscale may have names its rules refuse; report them as they are rather than fail.
+  return parsed.success
+    ? parsed.data
+    : {
+        ...rebuilt,
+        inputs: {},
+        hyperparameters: {},
+        resources: { instanceCount: 1, gpus: 0 },
+        environment: {},
+        metricDefinitions: [],
+      };
 }

@@ -112,14 +112,27 @@ export async function converge(options: ConvergeOptions): Promise<number> {
         }
       }
       const timeoutMs = values.timeout ? parseDuration(values.timeout) : undefined;
-      const results = await applyPlan({
-        plan,
-        pool: project.pool,
-        session,
-        progress,
-        ...(context.signal ? { signal: context.signal } : {}),
-        ...(timeoutMs ? { timeoutMs } : {}),
-      });
+      let results: Awaited<ReturnType<typeof applyPlan>>;
+      try {
+        results = await applyPlan({
+          plan,
+          pool: project.pool,
+          session,
+          progress,
+          ...(context.signal ? { signal: context.signal } : {}),
+          ...(timeoutMs ? { timeoutMs } : {}),
+        });
+      } catch (error) {
+        if (MlscaleError.hasCode(error, 'Aborted') || context.signal?.aborted) {
+          // What was started is recorded in the state; the next apply reads the backends and finishes it.
+          throw new MlscaleError({
+            code: 'Aborted',
+            message: `Interrupted. ${session.document.inFlight.length} operation(s) in flight are recorded in ${session.path}; run 'mlscale ${mode}' again to finish.`,
+            cause: error,
+          });
+        }
+        throw error;
+      }
       const failed = results.filter((result) => result.outcome !== 'done');
       const done = results.filter((result) => result.outcome === 'done' && result.action !== 'unchanged');
       output.line();

@@ -109,7 +109,7 @@ export function renderDemoReportHtml(report: DemoReport): string {
     ],
     [
       'Training',
-      `${summary.trainingEpochs} epochs, ${summary.spotInterruptions} spot interruption(s), resumed from checkpoint`,
+      `${summary.trainingEpochs} epochs, ${summary.spotInterruptions} spot interruption${summary.spotInterruptions === 1 ? '' : 's'}${summary.spotInterruptions > 0 ? ', resumed from its checkpoint' : ''}`,
     ],
     ['Demo duration', `${summary.durationSeconds.toFixed(1)} s`],
   ];
@@ -134,7 +134,7 @@ export function renderDemoReportHtml(report: DemoReport): string {
 <body>
 <h1>mlscale demo</h1>
 <div class="meta">Generated ${escapeHtml(report.generatedAt)} on ${escapeHtml(report.machine.platform)}, ${report.machine.cpus} CPU cores, Node ${escapeHtml(report.machine.node)}.
-Load phases: ${report.phases.map((phase) => `${escapeHtml(phase.name)} (${phase.concurrency} clients, ${phase.durationSeconds} s)`).join(' → ')}.</div>
+Load phases: ${report.phases.map((phase) => `${escapeHtml(phase.name)} (${clients(phase.concurrency)}, ${phase.durationSeconds} s)`).join(' → ')}.</div>
 <table>${rows.map(([label, value]) => `<tr><td>${escapeHtml(label)}</td><td>${escapeHtml(value)}</td></tr>`).join('')}</table>
 ${charts.map((chart) => renderChart(chart, seconds, phaseBands, report.events)).join('\n')}
 </body>
@@ -167,11 +167,16 @@ function renderChart(
   const allValues = chart.series.flatMap((series) =>
     series.values.filter((value): value is number => value !== null && Number.isFinite(value)),
   );
-  const maxValue = niceCeiling(Math.max(chart.integerAxis ? 4 : 1, ...allValues));
+  const largest = Math.max(chart.integerAxis ? 4 : 1, ...allValues);
+  // Whole-number axes (replicas) get one grid line per unit, so a step sits exactly on its line.
+  const maxValue = chart.integerAxis ? Math.ceil(largest) + 1 : niceCeiling(largest);
   const x = (second: number) => margin.left + (second / maxSecond) * plotWidth;
   const y = (value: number) => margin.top + plotHeight - (value / maxValue) * plotHeight;
 
-  const ticks = 4;
+  const leadingDigit = maxValue / 10 ** Math.floor(Math.log10(maxValue));
+  // 250 and 5,000 split into fifths (50, 1,000); 100 and 200 into quarters.
+  const ticks =
+    chart.integerAxis && maxValue <= 10 ? maxValue : leadingDigit === 2.5 || leadingDigit === 5 ? 5 : 4;
   const grid = Array.from({ length: ticks + 1 }, (_, index) => {
     const value = (maxValue / ticks) * index;
     const label =
@@ -229,6 +234,11 @@ function niceCeiling(value: number): number {
   const magnitude = 10 ** Math.floor(Math.log10(value));
   for (const step of [1, 2, 2.5, 5, 10]) if (step * magnitude >= value) return step * magnitude;
   return 10 * magnitude;
+}
+
+/** "1 client", "32 clients". */
+export function clients(count: number): string {
+  return `${count} client${count === 1 ? '' : 's'}`;
 }
 
 function escapeHtml(text: string): string {

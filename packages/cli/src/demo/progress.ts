@@ -14,7 +14,9 @@ export interface Progress {
 }
 
 export interface ProgressOptions {
-  stream?: NodeJS.WriteStream;
+  stream?: { write(text: string): unknown; isTTY?: boolean };
+  /** Environment (CI, NO_COLOR); default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
   /** Force plain output (default: plain when not a TTY, or CI is set, or NO_COLOR is set). */
   plain?: boolean;
   plainIntervalMs?: number;
@@ -22,9 +24,9 @@ export interface ProgressOptions {
 
 export function createProgress(options: ProgressOptions = {}): Progress {
   const stream = options.stream ?? process.stdout;
-  const plain = options.plain ?? (!stream.isTTY || Boolean(process.env.CI) || Boolean(process.env.NO_COLOR));
+  const env = options.env ?? process.env;
+  const plain = options.plain ?? (!stream.isTTY || Boolean(env.CI) || Boolean(env.NO_COLOR));
   const plainIntervalMs = options.plainIntervalMs ?? 2000;
-  let title = '';
   let lastPlainAt = 0;
   let liveLine = false;
 
@@ -38,7 +40,6 @@ export function createProgress(options: ProgressOptions = {}): Progress {
   return {
     phase(next) {
       clearLive();
-      title = next;
       stream.write(plain ? `== ${next}\n` : `\x1b[1m▸ ${next}\x1b[0m\n`);
       lastPlainAt = 0;
     },
@@ -47,7 +48,7 @@ export function createProgress(options: ProgressOptions = {}): Progress {
         const now = Date.now();
         if (now - lastPlainAt < plainIntervalMs) return;
         lastPlainAt = now;
-        stream.write(`   ${title}: ${status}\n`);
+        stream.write(`   ${status}\n`);
         return;
       }
       const bar = fraction === undefined ? '' : `${renderBar(fraction)} `;

@@ -5,6 +5,7 @@ import {
   specHash,
   type TrainingJobSpec,
   type TrainingJobStatus,
+  terminalTrainingJobStates,
 } from '@mlscale/core';
 import type { BackendPool } from '../backends/backend-pool.js';
 import type { ConfiguredResource, MlscaleConfig } from '../config/load-config.js';
@@ -105,7 +106,14 @@ export async function computePlan(options: ComputePlanOptions): Promise<Plan> {
     };
     if (options.destroy) {
       const live = await readLive(pool, resource.kind, resource.backend, resource.name, options.signal);
-      if (live) rows.push({ ...base, action: 'destroy', changes: [], liveState: live.state });
+      if (live)
+        rows.push({
+          ...base,
+          action: 'destroy',
+          changes: [],
+          liveState: live.state,
+          ...jobDestroyReason(live),
+        });
       // Also what state says was applied on another backend, if it still runs there.
       if (stateEntry && stateEntry.backend !== resource.backend)
         rows.push(...(await destroyRow(stateEntry, pool, options.signal)));
@@ -314,4 +322,12 @@ function totalCost(rows: PlannedChange[], prices: PriceTable): Plan['cost'] {
     unpriced,
     priceTableDate: prices.date,
   };
+}
+
+/** What destroying a training job means: stopping it if it runs; a finished one stays in the backend's history. */
+function jobDestroyReason(live: LiveResource): { reason?: string } {
+  if (live.kind !== 'trainingJob') return {};
+  return terminalTrainingJobStates.has(live.status.state)
+    ? { reason: `${live.state}: stays in the backend's job history, removed from state` }
+    : { reason: `${live.state}: stopped` };
 }

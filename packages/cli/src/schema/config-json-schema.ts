@@ -22,10 +22,13 @@ export function buildConfigJsonSchema(): JsonSchema {
   };
   const deployment = withExtras(asInput(deploymentSpecSchema));
   const trainingJob = withExtras(asInput(trainingJobSpecSchema));
-  // An environment's override of one resource: any subset of its fields.
-  const partial = (schema: JsonSchema): JsonSchema => {
-    const { required: _required, ...rest } = schema;
-    return rest;
+  // An environment's override of one resource: any subset of its fields, at every depth (it is merged).
+  const partial = (schema: unknown): JsonSchema => {
+    if (Array.isArray(schema)) return schema.map(partial) as unknown as JsonSchema;
+    if (typeof schema !== 'object' || schema === null) return schema as JsonSchema;
+    const result: JsonSchema = {};
+    for (const [key, value] of Object.entries(schema)) if (key !== 'required') result[key] = partial(value);
+    return result;
   };
   const outline = asInput(configFileSchema);
   const properties = { ...outline.properties };

@@ -9,7 +9,6 @@ import {
   MlscaleError,
   type PredictRequest,
   type PredictResponse,
-  redact,
   redactText,
   sleep,
   specHash,
@@ -30,7 +29,6 @@ import {
   deleteEndpoint,
   deployModel,
   findEndpoint,
-  type IDeployedModel,
   type IEndpoint,
   listManagedEndpoints,
   mutateDeployedModel,
@@ -43,7 +41,9 @@ import { type ResolvedModel, resolveModel } from './model-resolver.js';
 import { labelFilter, labelKeys, locationName, tagLabels } from './names.js';
 import { deploymentOptions } from './provider-options.js';
 import { deployedModelHealth } from './rollout-health.js';
+import { describeSpec, sameExceptScaling, sameResources, storedSpec } from './stored-spec.js';
 import { fromPredictions, toInstances } from './tensors.js';
+import { blend, positiveSplit, sameSplit } from './traffic-split.js';
 
 /** Work started by a mutating call and finished in the background; `doGet` reports it. */
 interface Task {
@@ -62,28 +62,6 @@ interface Target {
   /** Deterministic: the same model version on the same machines gets the same name, so a rerun finds it. */
   displayName: string;
   resources: protos.google.cloud.aiplatform.v1.IDedicatedResources;
-}
-
-/** The spec is kept in the endpoint's description, so any process can report it. */
-const descriptionPrefix = 'mlscale deployment spec: ';
-
-function storedSpec(endpoint: IEndpoint): { spec: DeploymentSpec; hash: string } | undefined {
-  const description = endpoint.description ?? '';
-  if (!description.startsWith(descriptionPrefix)) return undefined;
-  try {
-    const parsed = JSON.parse(description.slice(descriptionPrefix.length)) as {
-      spec: DeploymentSpec;
-      specHash: string;
-    };
-    return { spec: parsed.spec, hash: parsed.specHash };
-  } catch {
-    return undefined;
-  }
-}
-
-/** The spec as stored: secret-looking values (a `*_TOKEN` variable, say) masked; the hash is of the real spec. */
-function describeSpec(spec: DeploymentSpec, hash: string): string {
-  return `${descriptionPrefix}${JSON.stringify({ specHash: hash, spec: redact(spec) })}`;
 }
 
 export function createDeploymentOperations(context: AdapterContext): DeploymentOperationsV1 {
@@ -607,57 +585,4 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
       };
     },
   };
-}
-
-/** Split entries with traffic, as plain numbers (the client may hand back a Long-free map already). */
-function positiveSplit(split: Record<string, number> | null | undefined): Record<string, number> {
-  const result: Record<string, number> = {};
-  for (const [id, percent] of Object.entries(split ?? {}))
-    if (Number(percent) > 0) result[id] = Number(percent);
-  return result;
-}
-
-function sameSplit(a: Record<string, number>, b: Record<string, number>): boolean {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...keys].every((key) => (a[key] ?? 0) === (b[key] ?? 0));
-}
-
-/** `previous` moved `fraction` of the way to `next`, as integer percentages summing to 100. */
-function blend(
-  previous: Record<string, number>,
-  next: Record<string, number>,
-  fraction: number,
-): Record<string, number> {
-  const ids = [...new Set([...Object.keys(previous), ...Object.keys(next)])];
-  const weights = ids.map((id) => (previous[id] ?? 0) * (1 - fraction) + (next[id] ?? 0) * fraction);
-  const percentages = integerPercentages(weights);
-  const split: Record<string, number> = {};
-  ids.forEach((id, index) => {
-    if (percentages[index]! > 0) split[id] = percentages[index]!;
-  });
-  return split;
-}
-
-function sameResources(
-  deployed: IDeployedModel,
-  resources: protos.google.cloud.aiplatform.v1.IDedicatedResources,
-): boolean {
-  const current = deployed.dedicatedResources;
-  return (
-    Number(current?.minReplicaCount ?? 0) === Number(resources.minReplicaCount ?? 0) &&
-    Number(current?.maxReplicaCount ?? 0) === Number(resources.maxReplicaCount ?? 0) &&
-    JSON.stringify(
-      (current?.autoscalingMetricSpecs ?? []).map((item) => [item.metricName, Number(item.target)]),
-    ) ===
-      JSON.stringify(
-        (resources.autoscalingMetricSpecs ?? []).map((item) => [item.metricName, Number(item.target)]),
-      )
-  );
-}
-
-/** Whether two specs differ only in replicas, autoscaling, tags or rollout (changes made in place). */
-function sameExceptScaling(stored: DeploymentSpec, next: DeploymentSpec): boolean {
-  const strip = ({ replicas: _r, autoscaling: _a, tags: _t, rollout: _o, ...rest }: DeploymentSpec) => rest;
-  // The stored spec is redacted: compare like with like.
-  return specHash(strip(redact(stored))) === specHash(strip(redact(next)));
 }

@@ -225,9 +225,10 @@ export async function settleOperations(
         'ListOperations',
         async () => {
           let count = 0;
-          for await (const operation of clients.endpoints.listOperationsAsync({
-            name: endpointName,
-          } as Parameters<typeof clients.endpoints.listOperationsAsync>[0]))
+          for await (const operation of clients.endpoints.listOperationsAsync(
+            { name: endpointName } as Parameters<typeof clients.endpoints.listOperationsAsync>[0],
+            { autoPaginate: false },
+          ))
             if (!operation.done) count += 1;
           return count;
         },

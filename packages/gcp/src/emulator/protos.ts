@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { GrpcObject, ServiceDefinition } from '@grpc/grpc-js';
 import type { Root, Type } from 'protobufjs';
+import { pruneProtos } from './prune-protos.js';
 
 /**
  * The Vertex AI, Cloud Monitoring and Cloud Logging protos, as shipped inside `@google-cloud/aiplatform`,
@@ -22,6 +23,8 @@ export interface LoadedProtos {
   /** Encodes a message into the bytes of a `google.protobuf.Any`. */
   packAny(typeName: string, message: Record<string, unknown>): { typeUrl: string; value: Buffer };
 }
+
+const v1 = 'google.cloud.aiplatform.v1';
 
 let loading: Promise<LoadedProtos> | undefined;
 
@@ -50,11 +53,16 @@ async function load(): Promise<LoadedProtos> {
   >;
   // Strings for enums and 64-bit integers keep handlers free of Long objects and enum numbers.
   const options = { oneofs: true, longs: String, enums: String, defaults: false } as const;
-  const aiplatform = grpc.loadPackageDefinition(protoLoader.fromJSON(aiplatformJson, options));
+  const root: Root = (protobuf.Root ?? protobuf.default.Root).fromJSON(aiplatformJson);
+  const served = ['EndpointService', 'ModelService', 'PredictionService', 'JobService'].map(
+    (name) => `${v1}.${name}`,
+  );
+  const aiplatform = grpc.loadPackageDefinition(
+    protoLoader.fromJSON(pruneProtos(root, [...served, 'google.longrunning.Operations'], []), options),
+  );
   const monitoring = grpc.loadPackageDefinition(protoLoader.fromJSON(monitoringJson, options));
   const logging = grpc.loadPackageDefinition(protoLoader.fromJSON(loggingJson, options));
-  const root: Root = (protobuf.Root ?? protobuf.default.Root).fromJSON(aiplatformJson);
-  const vertex = lookup(aiplatform, 'google.cloud.aiplatform.v1');
+  const vertex = lookup(aiplatform, v1);
   const monitoringV3 = lookup(monitoring, 'google.monitoring.v3');
   const types = new Map<string, Type>();
   return {

@@ -15,7 +15,11 @@ import {
 import type { ModelSignature } from '../onnx/model-signature.js';
 import type { DeviceRequest, DeviceSelection, ProviderProbe } from '../runtime/device-selection.js';
 import { selectDevice } from '../runtime/device-selection.js';
-import { type InferenceServer, startInferenceServer } from '../server/inference-server.js';
+import {
+  type InferenceServer,
+  type RequestObserver,
+  startInferenceServer,
+} from '../server/inference-server.js';
 import type { ServedModel } from '../server/served-model.js';
 import { createServingMetrics } from '../server/serving-metrics.js';
 import { type Autoscaler, createAutoscaler } from './autoscaler.js';
@@ -36,6 +40,23 @@ export interface DeploymentEnvironment {
   defaults: LocalDeploymentOptions;
   /** Log lines (scaling decisions, rollouts); secrets never reach it. */
   log(message: string, fields?: Record<string, unknown>): void;
+  /** Attaches monitoring to a new deployment (local monitoring's per-deployment recorder); optional. */
+  monitorDeployment?:
+    | ((spec: DeploymentSpec, gauges: DeploymentGaugeSources) => DeploymentTelemetry)
+    | undefined;
+}
+
+/** Live figures a deployment offers its monitor, read about once a second. */
+export interface DeploymentGaugeSources {
+  replicas(): number;
+  queueDepth(): number;
+  usesGpu(): boolean;
+}
+
+/** What a deployment tells its monitor: each answered request, and input rows for drift detection. */
+export interface DeploymentTelemetry extends RequestObserver {
+  /** Input rows, row-major, for drift detection; a no-op without a baseline. */
+  observeInputs(values: ArrayLike<number>): void;
 }
 
 /** One running deployment: its server, versions, autoscaler and rollouts. */
@@ -122,6 +143,17 @@ export async function createDeploymentRuntime(
   });
 
   const versions = () => (canary ? [stable, canary] : [stable]);
+  const telemetry = environment.monitorDeployment?.(spec, {
+    replicas: () => versions().reduce((sum, version) => sum + version.readyReplicas, 0),
+    queueDepth: () => versions().reduce((sum, version) => sum + version.batcher.pending, 0),
+    usesGpu: () => stableDevice.used === 'cuda',
+  });
+  /** Feeds float inputs to drift detection (the baseline is per feature of the first input). */
+  const observeInputs = (request: InferenceRequest) => {
+    const first = request.inputs[0];
+    if (telemetry && first && (first.datatype === 'FP32' || first.datatype === 'FP64'))
+      telemetry.observeInputs(first.data as ArrayLike<number>);
+  };
   const findVersion = (label: string) => versions().find((version) => version.label === label);
 
   const served: ServedModel = {
@@ -138,6 +170,7 @@ export async function createDeploymentRuntime(
       return target.readyReplicas > 0 || (spec.autoscaling?.minReplicas === 0 && target === stable);
     },
     async infer(request: InferenceRequest, version?: string): Promise<InferenceResult> {
+      observeInputs(request);
       if (version !== undefined) {
         const target = findVersion(version);
         if (!target) {
@@ -177,6 +210,7 @@ export async function createDeploymentRuntime(
     maxBodyBytes: options.maxBodyBytes,
     predictRoute: options.predictRoute,
     healthRoute: options.healthRoute,
+    observer: telemetry,
   });
 
   const initialReplicas = spec.replicas;

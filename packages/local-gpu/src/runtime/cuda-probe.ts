@@ -10,6 +10,10 @@ let cached: Promise<void> | undefined;
 export const onnxruntimeCudaProbe: ProviderProbe = () => {
   cached ??= (async () => {
     const ort = await import('onnxruntime-node');
+    // onnxruntime logs the missing provider library on stderr before the session options apply; the
+    // process-wide log level (fixed at the first session) is what silences it. Failures still surface as
+    // exceptions, and the reason is reported in the deployment's status.
+    ort.env.logLevel = 'fatal';
     const session = await ort.InferenceSession.create(fixedShapeMlp(), {
       executionProviders: ['cuda'],
       // Fatal only: the missing-library case is expected and reported in the status instead.

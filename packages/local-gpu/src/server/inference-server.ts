@@ -29,7 +29,30 @@ export interface InferenceServerOptions {
   predictRoute?: string | undefined;
   /** Vertex's AIP_HEALTH_ROUTE. */
   healthRoute?: string | undefined;
+  /** Told of every answered POST (inference and its errors), for monitoring; health and metrics are not reported. */
+  observer?: RequestObserver | undefined;
 }
+
+/** What the server reports once per answered POST: no bodies. */
+export interface AnsweredRequest {
+  /** `POST /v2/models/m/infer`, `POST /invocations`, ... */
+  route: string;
+  status: number;
+  latencyMs: number;
+  /** The version that answered, when inference ran. */
+  modelVersion?: string;
+  /** Rows in the request's first input, when it parsed. */
+  batchSize?: number;
+}
+
+/** Receives answered requests (a monitoring recorder): called after the response is sent, never throws back. */
+export interface RequestObserver {
+  recordRequest(record: AnsweredRequest): void;
+}
+
+/** Set on a response while it is being answered, so the observer learns its route, version and rows. */
+const answerDetails = Symbol('mlscale.answerDetails');
+type ObservedResponse = ServerResponse & { [answerDetails]?: AnsweredRequest & { startedAt: number } };
 
 export interface InferenceServer {
   readonly url: string;
@@ -60,10 +83,31 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
   let active = 0;
   let idle: (() => void) | undefined;
 
-  const handler = (request: IncomingMessage, response: ServerResponse) => {
+  const { observer } = options;
+  const handler = (request: IncomingMessage, response: ObservedResponse) => {
     active++;
+    if (observer && request.method === 'POST') {
+      const url = request.url ?? '/';
+      const query = url.indexOf('?');
+      response[answerDetails] = {
+        route: `POST ${query < 0 ? url : url.slice(0, query)}`,
+        status: 0,
+        latencyMs: 0,
+        startedAt: performance.now(),
+      };
+    }
     response.on('close', () => {
       active--;
+      const details = response[answerDetails];
+      if (details && observer) {
+        details.status = response.statusCode;
+        details.latencyMs = performance.now() - details.startedAt;
+        try {
+          observer.recordRequest(details);
+        } catch {
+          // Monitoring must never break serving.
+        }
+      }
       if (active === 0) idle?.();
     });
     route(request, response).catch((error: unknown) => sendError(response, error));
@@ -182,7 +226,17 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
     const headerLength = binaryHeaderLength(request);
     const parsed = parseV2Request(body, headerLength);
     const result = await model.infer(parsed, version);
+    noteAnswer(response, parsed, result.modelVersion);
     writeV2(response, parsed, result, 'application/octet-stream');
+  }
+
+  /** Records the answering version and rows for the observer. */
+  function noteAnswer(response: ObservedResponse, parsed: InferenceRequest, modelVersion: string) {
+    const details = response[answerDetails];
+    if (!details) return;
+    details.modelVersion = modelVersion;
+    const rows = parsed.inputs[0]?.shape[0];
+    if (rows !== undefined) details.batchSize = rows;
   }
 
   function writeV2(
@@ -217,6 +271,7 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
       const headerLength = triton ? Number(triton[1]) : binaryHeaderLength(request);
       const parsed = parseV2Request(body, headerLength);
       const result = await model.infer(parsed);
+      noteAnswer(response, parsed, result.modelVersion);
       return writeV2(response, parsed, result, triton ? contentType : 'application/octet-stream');
     }
     if (/^text\/csv/i.test(contentType)) return answerInstances(response, csvRows(body.toString('utf8')));
@@ -224,6 +279,7 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
     if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && 'inputs' in parsed) {
       const v2 = parseV2Request(body);
       const result = await model.infer(v2);
+      noteAnswer(response, v2, result.modelVersion);
       return writeV2(response, v2, result, 'application/octet-stream');
     }
     return answerInstances(response, parsed);
@@ -243,6 +299,11 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
     if (!signature) throw new InferenceError(503, 'no model version is serving', 'unavailable', 1);
     const requests = parseInstances(body, signature);
     const results = await Promise.all(requests.map((entry) => model.infer(entry)));
+    const details = (response as ObservedResponse)[answerDetails];
+    if (details && results[0]) {
+      details.modelVersion = results[0].modelVersion;
+      details.batchSize = requests.length;
+    }
     sendJson(response, 200, JSON.stringify({ predictions: formatPredictions(results, signature) }));
   }
 
