@@ -13,7 +13,9 @@ const options = { batches: [1, 32, 256], durationMs: 3_000, ...JSON.parse(proces
 const require = createRequire(import.meta.url);
 
 function percentile(sorted, fraction) {
-  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)];
+  return sorted.length === 0
+    ? 0
+    : sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)];
 }
 
 function providerOption(name) {
@@ -34,7 +36,9 @@ async function main() {
   const createMs = performance.now() - createStarted;
   const figures = [];
   for (const batch of options.batches) {
-    const feeds = { [modelInput.name]: new ort.Tensor('float32', inputRows(batch), [batch, modelInput.width]) };
+    const feeds = {
+      [modelInput.name]: new ort.Tensor('float32', inputRows(batch), [batch, modelInput.width]),
+    };
     // The first run compiles kernels and uploads weights; its time is reported apart.
     const firstStarted = performance.now();
     const output = (await session.run(feeds))[modelInput.outputName].data;

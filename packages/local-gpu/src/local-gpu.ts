@@ -151,6 +151,16 @@ export function localGpu(settings: LocalGpuSettings = {}): LocalGpuBackend {
     },
     log: (message, fields) => parsed.logger?.info(message, fields ? redact(fields) : undefined),
   });
+  // An alert on a deployment that fires during a rollout rolls it back (as SageMaker's auto-rollback
+  // alarms do for blue/green updates).
+  monitoring.onFire((rule) => {
+    if (!('deployment' in rule.target)) return;
+    const rolledBack = deployments
+      ?.runtime(rule.target.deployment)
+      ?.requestRollback(`alert '${rule.name}' fired (${rule.metric} ${rule.comparator} ${rule.threshold})`);
+    if (rolledBack)
+      parsed.logger?.info(`deployment ${rule.target.deployment}: rolling back on alert ${rule.name}`);
+  });
   const capabilities: BackendCapabilitiesV1 = {
     ...noCapabilitiesV1,
     scaleToZero: true,

@@ -72,6 +72,35 @@ describe('rollouts', () => {
     await client.delete('canary');
   });
 
+  it('an alert that fires during a rollout rolls it back', async () => {
+    const stablePath = writeModel(folder.path, 'alert-v1.onnx', referenceMlp(7));
+    const nextPath = writeModel(folder.path, 'alert-v2.onnx', referenceMlp(9));
+    // Long steps: without the alert this rollout would take a minute.
+    const rollout = { steps: [50, 100], stepSeconds: 30, maxErrorRate: 0.5, minRequests: 1000 };
+    const base = { name: 'alerted', replicas: 1, rollout };
+    const status = await client.deploy({ ...base, model: { uri: stablePath } });
+    const url = `${status.endpoint!.url}/v2/models/alerted/infer`;
+    await client.alerts.put({
+      name: 'client-errors',
+      target: { deployment: 'alerted' },
+      metric: 'errors4xx',
+      stat: 'sum',
+      comparator: '>',
+      threshold: 2,
+      forSeconds: 0,
+      periodSeconds: 60,
+    });
+    const updating = client.update({ ...base, model: { uri: nextPath } });
+    await delay(300);
+    for (let index = 0; index < 5; index++) expect((await post(url, '{"inputs": []}')).status).toBe(400);
+    await backend.monitoring.tick();
+    const rolledBack = await updating;
+    expect(rolledBack.stateReason).toMatch(/rolled back version 2: alert 'client-errors' fired/);
+    expect(rolledBack.traffic).toEqual([{ version: '1', weight: 100 }]);
+    await client.alerts.delete('client-errors');
+    await client.delete('alerted');
+  });
+
   it('a canary whose model cannot load is rolled back before it gets traffic', async () => {
     const stablePath = writeModel(folder.path, 'good.onnx', referenceMlp(7));
     const status = await client.deploy({ name: 'unloadable', model: { uri: stablePath } });

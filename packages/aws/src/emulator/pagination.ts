@@ -9,12 +9,20 @@ export function paginate<T>(
   maximumPageSize = 100,
 ): { page: T[]; nextToken?: string } {
   let offset = 0;
-  if (typeof nextToken === 'string' && nextToken.length > 0) {
-    const decoded = Number(Buffer.from(nextToken, 'base64url').toString('utf8'));
-    if (!Number.isInteger(decoded) || decoded < 0) {
-      throw new AwsServiceError('ValidationException', 'Invalid pagination token.');
-    }
-    offset = decoded;
+  if (nextToken !== undefined && nextToken !== null) {
+    const decoded = typeof nextToken === 'string' ? Buffer.from(nextToken, 'base64url').toString('utf8') : '';
+    if (!/^\d+$/.test(decoded)) throw new AwsServiceError('ValidationException', 'Invalid pagination token.');
+    offset = Number(decoded);
+  }
+  if (
+    maxResults !== undefined &&
+    maxResults !== null &&
+    !(Number.isInteger(maxResults) && (maxResults as number) > 0)
+  ) {
+    throw new AwsServiceError(
+      'ValidationException',
+      `Value '${String(maxResults)}' at 'maxResults' failed to satisfy constraint: Member must be a positive integer.`,
+    );
   }
   const size =
     typeof maxResults === 'number' && maxResults > 0

@@ -5,6 +5,7 @@ import type { IDeployedModel, IEndpoint } from './endpoint-calls.js';
 /** The spec is kept in the endpoint's description, so any process can report it. */
 const descriptionPrefix = 'mlscale deployment spec: ';
 
+/** The spec and its hash as the endpoint keeps them, or undefined for an endpoint mlscale did not write. */
 export function storedSpec(endpoint: IEndpoint): { spec: DeploymentSpec; hash: string } | undefined {
   const description = endpoint.description ?? '';
   if (!description.startsWith(descriptionPrefix)) return undefined;

@@ -70,6 +70,8 @@ export interface DeploymentRuntime extends ServedModel {
   autoscale(policy: AutoscalingPolicy | null): void;
   /** Resolves once the deployment first reaches InService or Failed. */
   settled(): Promise<void>;
+  /** Rolls back the rollout in progress (an alert fired); false when none is running. */
+  requestRollback(reason: string): boolean;
   /** Stops taking connections, drains in-flight requests, stops the replicas. */
   close(): Promise<void>;
 }
@@ -226,6 +228,9 @@ export async function createDeploymentRuntime(
     },
   );
 
+  /** Set by `requestRollback` (an alert firing) while a rollout runs. */
+  let rollbackRequest: string | undefined;
+
   async function rollOut(nextSpec: DeploymentSpec, next: LoadedModel, nextDevice: DeviceSelection) {
     const rollout = nextSpec.rollout ?? rolloutSchema.parse({});
     const candidate = newVersion(next, nextDevice);
@@ -242,7 +247,9 @@ export async function createDeploymentRuntime(
       },
       onRollingBack: (reason) => setState('RollingBack', reason),
       cancelled: () => closing,
+      rollbackRequested: () => rollbackRequest,
     });
+    rollbackRequest = undefined;
     lastRollout = { version: candidate.label, model: next.path, ...outcome, at: new Date().toISOString() };
     if (outcome.result === 'promoted') {
       const previous = stable;
@@ -267,6 +274,11 @@ export async function createDeploymentRuntime(
 
   const runtime: DeploymentRuntime = {
     ...served,
+    requestRollback(reason) {
+      if (!canary) return false;
+      rollbackRequest = reason;
+      return true;
+    },
     get url() {
       return server.url;
     },

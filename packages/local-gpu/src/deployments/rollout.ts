@@ -10,7 +10,7 @@ export type RolloutOutcome =
  * Moves traffic to `candidate` step by step (`rollout.steps`, `stepSeconds` each), judging its error
  * rate as it goes: past `maxErrorRate` with at least `minRequests` requests in a step, the rollout
  * stops and traffic returns to the stable version. A candidate whose replicas fail to start is rolled
- * back before it gets any traffic.
+ * back before it gets any traffic. An alert can also ask for the rollback (`rollbackRequested`).
  */
 export async function runRollout(options: {
   candidate: ModelVersion;
@@ -19,6 +19,8 @@ export async function runRollout(options: {
   setWeight(weight: number): void;
   onRollingBack(reason: string): void;
   cancelled(): boolean;
+  /** A reason to roll back from outside (an alert that fired), or undefined to go on. */
+  rollbackRequested?(): string | undefined;
   pollMs?: number;
 }): Promise<RolloutOutcome> {
   const { candidate, rollout } = options;
@@ -39,6 +41,12 @@ export async function runRollout(options: {
       if (options.cancelled()) {
         options.setWeight(0);
         return { result: 'rolledBack', reason: 'the deployment is being deleted', step: weight };
+      }
+      const requested = options.rollbackRequested?.();
+      if (requested) {
+        options.onRollingBack(requested);
+        options.setWeight(0);
+        return { result: 'rolledBack', reason: requested, step: weight };
       }
       const requests = candidate.stats.totalRequests - requestsBefore;
       const errors = candidate.stats.totalErrors - errorsBefore;
