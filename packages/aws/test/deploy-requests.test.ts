@@ -213,6 +213,63 @@ describe('the exact requests sagemaker() sends', () => {
     ]);
   });
 
+  it('a blue/green update of an autoscaled endpoint lifts the policy for the update and puts it back once InService', async () => {
+    const { client, emulator } = harness;
+    const autoscaling = {
+      minReplicas: 1,
+      maxReplicas: 3,
+      target: { metric: 'cpuUtilization' as const, value: 70 },
+    };
+    await client.deploy({ name: 'mnist-scaled', model: { uri: modelUri }, autoscaling });
+    const before = emulator.requests.length;
+    const updated = await client.update({
+      name: 'mnist-scaled',
+      model: { uri: 's3://mlscale-models/v3/model.tar.gz' },
+      autoscaling,
+    });
+    const order = emulator.requests
+      .slice(before)
+      .filter((request) => !request.error)
+      .map((request) => request.operation)
+      .filter((operation) =>
+        ['DeregisterScalableTarget', 'UpdateEndpoint', 'RegisterScalableTarget', 'PutScalingPolicy'].includes(
+          operation,
+        ),
+      );
+    expect(order).toEqual([
+      'DeregisterScalableTarget',
+      'UpdateEndpoint',
+      'RegisterScalableTarget',
+      'PutScalingPolicy',
+    ]);
+    expect(updated.autoscaling).toMatchObject({
+      minReplicas: 1,
+      maxReplicas: 3,
+      target: { metric: 'cpuUtilization', value: 70 },
+    });
+    const policy = emulator.requestsFor('PutScalingPolicy').at(-1)
+      ?.input.TargetTrackingScalingPolicyConfiguration;
+    expect(policy).toMatchObject({
+      TargetValue: 70,
+      CustomizedMetricSpecification: {
+        MetricName: 'CPUUtilization',
+        Namespace: '/aws/sagemaker/Endpoints',
+        Statistic: 'Average',
+        Dimensions: [
+          { Name: 'EndpointName', Value: 'mnist-scaled' },
+          { Name: 'VariantName', Value: 'AllTraffic' },
+        ],
+      },
+    });
+    await client.autoscale('mnist-scaled', null);
+    expect((await client.get('mnist-scaled')).autoscaling).toBeUndefined();
+    expect(
+      [...emulator.state.scalableTargets.values()].filter((target) =>
+        target.ResourceId.includes('mnist-scaled'),
+      ),
+    ).toEqual([]);
+  });
+
   it('changes only capacity and weights in place with UpdateEndpointWeightsAndCapacities', async () => {
     const { client, emulator } = harness;
     await client.deploy({ name: 'mnist-inplace', model: { uri: modelUri }, replicas: 1 });

@@ -29,7 +29,7 @@ function newestSource(directory: string): number {
  * test files from building at once.
  */
 export async function ensureBuilt(): Promise<void> {
-  const lock = join(packageDirectory, 'dist-build.lock');
+  const lock = join(tmpdir(), 'mlscale-cli-build.lock');
   for (let attempt = 0; attempt < 600; attempt++) {
     try {
       mkdirSync(lock);

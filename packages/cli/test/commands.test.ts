@@ -136,6 +136,9 @@ deployments:
       'from-training done',
     ]);
     expect((await runInProcess(['plan', '--target', 'nothing-here'], { cwd })).code).toBe(2);
+    const badFlag = await runInProcess(['apply', '--yes', '--parallelism', '0'], { cwd });
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toContain('--parallelism: expected a whole number from 1 to 64');
 
     const cwd2 = project(`backends: { test: { provider: file, path: ./cloud.json } }
 trainingJobs:
@@ -145,6 +148,10 @@ deployments:
 `);
     const trained = await runInProcess(['train', '--yes', '--json'], { cwd: cwd2 });
     expect(trained.code, trained.stderr).toBe(0);
+    // Deployments are neither run nor counted by train.
+    expect(
+      (JSON.parse(trained.stdout) as { plan: { summary: { create: number } } }).plan.summary.create,
+    ).toBe(1);
     expect(
       (JSON.parse(trained.stdout) as { results: { name: string }[] }).results.map((entry) => entry.name),
     ).toEqual(['train-mnist']);

@@ -16,6 +16,9 @@ describe('vertex() deployments on the emulator', () => {
           `gs://${object.bucket}/${object.name}`.startsWith(model.artifactUri ?? '-'),
         );
         if (artifact?.data.toString().includes('bad')) throw new Error('model crashed');
+        // A request for 999 hangs, like a model stuck on a request: the caller's signal must end it.
+        if (instances[0] === 999)
+          return new Promise<unknown[]>((resolve) => setTimeout(() => resolve([0]), 5_000));
         return instances.map((instance) =>
           Array.isArray(instance) ? instance.map((value) => Number(value) * 2) : Number(instance) * 2,
         );
@@ -172,6 +175,18 @@ describe('vertex() deployments on the emulator', () => {
     );
   });
 
+  it('cancels a prediction when the caller aborts', async () => {
+    const controller = new AbortController();
+    const predicting = client.predict(
+      'doubler',
+      { inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [999] }] },
+      { signal: controller.signal },
+    );
+    setTimeout(() => controller.abort(), 200);
+    const error = await predicting.catch((caught: unknown) => caught);
+    expect(MlscaleError.isInstance(error) ? error.code : error).toBe('Aborted');
+  });
+
   it('splits traffic between two model versions and routes requests by the split', async () => {
     const second = `${setup.modelPath}.b.onnx`;
     await writeFile(second, 'another version');
@@ -243,7 +258,7 @@ describe('vertex() deployments on the emulator', () => {
     const badSpec = {
       name: 'doubler',
       model: { uri: badModel },
-      rollout: { steps: [50, 100], stepSeconds: 2, maxErrorRate: 0.2, minRequests: 4 },
+      rollout: { steps: [50, 100], stepSeconds: 3, maxErrorRate: 0.2, minRequests: 2 },
     } as const;
     let traffic = true;
     const load = (async () => {

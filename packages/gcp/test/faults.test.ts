@@ -87,7 +87,7 @@ describe('vertex() under injected faults', () => {
     const started = await firstClient.deploy(spec, { wait: false });
     expect(started.state).toBe('Creating');
     // Wait until the endpoint exists, then drop the first process mid-deploy.
-    for (let attempt = 0; attempt < 500 && endpointsNamed('interrupted').length === 0; attempt++) {
+    for (let attempt = 0; attempt < 3000 && endpointsNamed('interrupted').length === 0; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     await first.close?.();

@@ -109,6 +109,46 @@ describe('vertex() monitoring and model registry on the emulator', () => {
     });
   });
 
+  it('averages CPU utilization and accelerator duty cycle across replicas', async () => {
+    const endpointId = [...setup.emulator.state.endpoints.values()]
+      .find((item) => item.labels['mlscale-deployment'] === 'registry')!
+      .name.split('/')
+      .at(-1)!;
+    const now = Date.now();
+    for (const [replica, cpu, gpu] of [
+      ['a', 40, 70],
+      ['b', 60, 90],
+    ] as const) {
+      for (const type of ['cpu/utilization', 'accelerator/duty_cycle']) {
+        setup.emulator.recordMetric({
+          type: `${prefix}${type}`,
+          resourceLabels: { endpoint_id: endpointId },
+          metricLabels: { replica_id: replica },
+          time: new Date(now - 1000),
+          value: type.startsWith('cpu') ? cpu : gpu,
+        });
+      }
+    }
+    const result = await client.metrics({
+      target: { deployment: 'registry' },
+      names: ['cpuUtilization', 'gpuUtilization'],
+      from: new Date(now - 60_000),
+      to: new Date(now + 1000),
+      periodSeconds: 300,
+      stat: 'average',
+    });
+    expect(
+      result.series.map((series) => [
+        series.name,
+        series.unit,
+        series.values.filter((value) => value !== null),
+      ]),
+    ).toEqual([
+      ['cpuUtilization', 'Percent', [50]],
+      ['gpuUtilization', 'Percent', [80]],
+    ]);
+  });
+
   it('reads prediction access logs of a deployment', async () => {
     const entries: LogEntry[] = [];
     for await (const entry of client.logs({ deployment: 'registry' })) entries.push(entry);

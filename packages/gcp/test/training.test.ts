@@ -141,7 +141,7 @@ describe('vertex() training as CustomJobs on the emulator', () => {
       { name: 'long-job', image: 'trainer:1', command: ['sleep', 'forever'] },
       { wait: false },
     );
-    for (let attempt = 0; attempt < 300 && (await client.job('long-job')).state !== 'Running'; attempt++) {
+    for (let attempt = 0; attempt < 1000 && (await client.job('long-job')).state !== 'Running'; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const stopped = await client.stopJob('long-job');

@@ -20,6 +20,7 @@ export interface ConvergeOptions {
     prices?: string | undefined;
     timeout?: string | undefined;
     'no-serve'?: boolean | undefined;
+    parallelism?: string | undefined;
   };
   targets: string[];
   context: CommandContext;
@@ -44,6 +45,9 @@ export async function converge(options: ConvergeOptions): Promise<number> {
     lastReported.set(event.target, event.elapsedMs);
     progress(`  ${event.target}: still ${event.state} (${Math.round(event.elapsedMs / 1000)}s)`);
   };
+  // Flags are checked before anything is read or asked.
+  const timeoutMs = values.timeout ? parseDuration(values.timeout) : undefined;
+  const parallelism = parseParallelism(values.parallelism);
   const project = await openProject(values, context, onEvent);
   try {
     const { config } = project;
@@ -65,11 +69,11 @@ export async function converge(options: ConvergeOptions): Promise<number> {
         state: session.document,
         pool: project.pool,
         destroy: mode === 'destroy',
+        ...(mode === 'train' ? { kind: 'trainingJob' as const } : {}),
         ...(options.targets.length ? { targets: options.targets } : {}),
         ...(prices ? { prices } : {}),
         ...(context.signal ? { signal: context.signal } : {}),
       });
-      if (mode === 'train') plan.changes = plan.changes.filter((row) => row.kind === 'trainingJob');
       output.line(
         output.color.bold(
           `mlscale ${mode}: ${basename(config.path)}, project ${config.project}${config.environment ? `, environment ${config.environment}` : ''}`,
@@ -111,7 +115,6 @@ export async function converge(options: ConvergeOptions): Promise<number> {
           return exitCodes.failed;
         }
       }
-      const timeoutMs = values.timeout ? parseDuration(values.timeout) : undefined;
       let results: Awaited<ReturnType<typeof applyPlan>>;
       try {
         results = await applyPlan({
@@ -121,6 +124,7 @@ export async function converge(options: ConvergeOptions): Promise<number> {
           progress,
           ...(context.signal ? { signal: context.signal } : {}),
           ...(timeoutMs ? { timeoutMs } : {}),
+          parallelism,
         });
       } catch (error) {
         if (MlscaleError.hasCode(error, 'Aborted') || context.signal?.aborted) {
@@ -214,4 +218,17 @@ async function serveLocalDeployments(
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
   say('Stopping local deployments.');
+}
+
+/** `--parallelism N`: 1 to 64, default 4. */
+function parseParallelism(text: string | undefined): number {
+  if (text === undefined) return 4;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 64) {
+    throw new MlscaleError({
+      code: 'InvalidSpec',
+      message: `--parallelism: expected a whole number from 1 to 64, got '${text}'.`,
+    });
+  }
+  return value;
 }

@@ -10,6 +10,7 @@ export const destroyCommand = defineCommand({
     '  -y, --yes           destroy without asking (required when not run from a terminal)',
     '  -t, --target NAME   only this deployment or job; repeatable',
     '      --timeout DUR   most time to wait for each deletion (default 1h)',
+    '      --parallelism N independent resources changed at once (default 4)',
   ],
   examples: [
     'mlscale destroy',
@@ -20,6 +21,7 @@ export const destroyCommand = defineCommand({
     yes: { type: 'boolean', short: 'y', default: false },
     target: { type: 'string', short: 't', multiple: true },
     timeout: { type: 'string' },
+    parallelism: { type: 'string' },
   },
   run: ({ values, context, output }) =>
     converge({ mode: 'destroy', values, targets: listValues(values.target), context, output }),

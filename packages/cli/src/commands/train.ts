@@ -9,11 +9,13 @@ export const trainCommand = defineCommand({
   optionHelp: [
     '  -y, --yes           start without asking (required when not run from a terminal)',
     '      --timeout DUR   most time to wait for each job',
+    '      --parallelism N independent resources changed at once (default 4)',
   ],
   examples: ['mlscale train -f mlscale.yaml --yes', 'mlscale train train-mnist --env prod --yes --json'],
   options: {
     yes: { type: 'boolean', short: 'y', default: false },
     timeout: { type: 'string' },
+    parallelism: { type: 'string' },
   },
   maxPositionals: 100,
   run: async ({ values, positionals, context, output }) =>

@@ -31,6 +31,8 @@ export interface ApplyPlanOptions {
   signal?: AbortSignal;
   /** Most time to wait for each resource. Default one hour. */
   timeoutMs?: number;
+  /** Most resources changed at once (independent ones only). Default 4. */
+  parallelism?: number;
 }
 
 const verbs: Record<PlanAction, [string, string]> = {
@@ -44,8 +46,8 @@ const verbs: Record<PlanAction, [string, string]> = {
 };
 
 /**
- * Converges the plan: destroys first (deployments before jobs), then the rest in dependency order, one at
- * a time. Each step is written to the state before it starts and when it ends, so a killed apply resumes:
+ * Converges the plan: destroys first (deployments before jobs), then the rest in dependency order,
+ * independent resources up to `parallelism` at once. Each step is written to the state before it starts and when it ends, so a killed apply resumes:
  * the next plan sees what the backend already has and waits for it instead of creating it twice.
  * A failed step skips what depends on it; independent steps go on.
  */
@@ -65,23 +67,22 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<AppliedChang
   }
   const results: AppliedChange[] = [];
   const failed = new Set<string>();
-  for (const row of order(plan.changes)) {
+  const runOne = async (row: PlannedChange): Promise<void> => {
     const blockedBy = row.dependsOn.find((name) => failed.has(name));
     if (blockedBy) {
       failed.add(row.name);
       progress(`${row.kind}/${row.name}: skipped (${blockedBy} failed)`);
       results.push({ kind: row.kind, name: row.name, action: row.action, outcome: 'skipped', durationMs: 0 });
-      continue;
+      return;
     }
     const started = Date.now();
     const [doing, done] = verbs[row.action];
-    if (row.action !== 'unchanged' || row.liveState !== 'InService')
-      progress(`${row.kind}/${row.name}: ${doing}`);
+    const quiet = row.action === 'unchanged' && row.liveState === 'InService';
+    if (!quiet) progress(`${row.kind}/${row.name}: ${doing}`);
     try {
       await applyRow(row, options);
-      const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      if (row.action !== 'unchanged' || row.liveState !== 'InService')
-        progress(`${row.kind}/${row.name}: ${done} (${seconds}s)`);
+      if (!quiet)
+        progress(`${row.kind}/${row.name}: ${done} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
       results.push({
         kind: row.kind,
         name: row.name,
@@ -104,30 +105,71 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<AppliedChang
         error: { code: problem.code, message: problem.message },
       });
     }
-  }
+  };
+  const parallelism = Math.max(1, options.parallelism ?? 4);
+  const destroys = plan.changes.filter((row) => row.action === 'destroy');
+  // Deployments go before the jobs whose models they serve; each group in parallel.
+  await runGraph(
+    destroys.filter((row) => row.kind === 'deployment'),
+    parallelism,
+    runOne,
+    false,
+  );
+  await runGraph(
+    destroys.filter((row) => row.kind === 'trainingJob'),
+    parallelism,
+    runOne,
+    false,
+  );
+  await runGraph(
+    plan.changes.filter((row) => row.action !== 'destroy'),
+    parallelism,
+    runOne,
+    true,
+  );
   return results;
 }
 
-/** Destroys (deployments, then jobs), then everything else with dependencies first. */
-function order(rows: PlannedChange[]): PlannedChange[] {
-  const destroys = rows
-    .filter((row) => row.action === 'destroy')
-    .sort((left, right) => (left.kind === right.kind ? 0 : left.kind === 'deployment' ? -1 : 1));
-  const rest = rows.filter((row) => row.action !== 'destroy');
-  const byName = new Map(rest.map((row) => [row.name, row]));
-  const sorted: PlannedChange[] = [];
-  const visited = new Set<string>();
-  const visit = (row: PlannedChange) => {
-    if (visited.has(row.name)) return;
-    visited.add(row.name);
-    for (const dependency of row.dependsOn) {
-      const before = byName.get(dependency);
-      if (before) visit(before);
+/**
+ * Runs rows at most `parallelism` at a time; with `ordered`, a row starts only once the rows of this plan
+ * it depends on have finished. An abort stops new starts, lets running ones settle, and rethrows.
+ */
+async function runGraph(
+  rows: PlannedChange[],
+  parallelism: number,
+  runOne: (row: PlannedChange) => Promise<void>,
+  ordered: boolean,
+): Promise<void> {
+  const names = new Set(rows.map((row) => row.name));
+  const finished = new Set<string>();
+  const waiting = [...rows];
+  const running = new Map<string, Promise<void>>();
+  let abort: unknown;
+  while ((waiting.length > 0 && abort === undefined) || running.size > 0) {
+    for (let index = 0; index < waiting.length && running.size < parallelism && abort === undefined; ) {
+      const row = waiting[index]!;
+      const ready = !ordered || row.dependsOn.every((name) => !names.has(name) || finished.has(name));
+      if (!ready) {
+        index += 1;
+        continue;
+      }
+      waiting.splice(index, 1);
+      running.set(
+        row.name,
+        runOne(row)
+          .catch((error: unknown) => {
+            abort ??= error;
+          })
+          .finally(() => {
+            finished.add(row.name);
+            running.delete(row.name);
+          }),
+      );
     }
-    sorted.push(row);
-  };
-  for (const row of rest) visit(row);
-  return [...destroys, ...sorted];
+    if (running.size === 0) break;
+    await Promise.race(running.values());
+  }
+  if (abort !== undefined) throw abort;
 }
 
 async function applyRow(row: PlannedChange, options: ApplyPlanOptions): Promise<void> {

@@ -78,6 +78,8 @@ export interface ComputePlanOptions {
   targets?: string[];
   /** Plan removing everything (`destroy`). */
   destroy?: boolean;
+  /** Only resources of this kind (`train` plans training jobs only). */
+  kind?: ResourceKind;
   prices?: PriceTable;
   signal?: AbortSignal;
 }
@@ -151,6 +153,7 @@ export async function computePlan(options: ComputePlanOptions): Promise<Plan> {
     }
   }
 
+  if (options.kind) rows.splice(0, rows.length, ...rows.filter((row) => row.kind === options.kind));
   const summary: Record<PlanAction, number> = {
     create: 0,
     update: 0,

@@ -72,12 +72,19 @@ export async function openStateSession(
   await mkdir(join(directory, '.mlscale', 'state'), { recursive: true });
   const staleLockFrom = await acquireLock(`${path}.lock`, command);
   const document = await readState(directory, project, environment);
-  const write = async () => {
-    document.serial += 1;
-    document.updatedAt = new Date().toISOString();
-    const temporary = `${path}.${process.pid}.tmp`;
-    await writeFile(temporary, `${JSON.stringify(document, null, 2)}\n`, 'utf8');
-    await rename(temporary, path);
+  // Writes are chained: parallel operations record their steps one after another, never interleaved.
+  let chain: Promise<void> = Promise.resolve();
+  const write = () => {
+    chain = chain
+      .catch(() => undefined)
+      .then(async () => {
+        document.serial += 1;
+        document.updatedAt = new Date().toISOString();
+        const temporary = `${path}.${process.pid}.tmp`;
+        await writeFile(temporary, `${JSON.stringify(document, null, 2)}\n`, 'utf8');
+        await rename(temporary, path);
+      });
+    return chain;
   };
   const dropInFlight = (kind: ResourceKind, name: string) => {
     document.inFlight = document.inFlight.filter((entry) => !(entry.kind === kind && entry.name === name));

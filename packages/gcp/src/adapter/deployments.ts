@@ -1,6 +1,7 @@
 import type { protos } from '@google-cloud/aiplatform';
 import {
   type AutoscalingPolicy,
+  abortedError,
   type CallOptionsV1,
   type DeploymentOperationsV1,
   type DeploymentSpec,
@@ -557,15 +558,23 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
       const instances = toInstances(request);
       const clients = await clientsOf(context);
       let response: protos.google.cloud.aiplatform.v1.IPredictResponse;
+      // google-gax unary calls take no AbortSignal (and aiplatform's promise has no cancel()): the
+      // caller gets Aborted at once and the call's late answer is dropped.
+      const pending = clients.predictions.predict({
+        endpoint: endpoint.name!,
+        instances: instances.map(toProtobufValue) as protos.google.protobuf.IValue[],
+      });
+      let onAbort: (() => void) | undefined;
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = () => reject(abortedError(options.signal, `Predict on '${name}'`));
+        if (options.signal?.aborted) onAbort();
+        else options.signal?.addEventListener('abort', onAbort, { once: true });
+      });
+      pending.catch(() => undefined);
       try {
-        [response] = await clients.predictions.predict(
-          {
-            endpoint: endpoint.name!,
-            instances: instances.map(toProtobufValue) as protos.google.protobuf.IValue[],
-          },
-          options.signal ? { timeout: 120_000 } : {},
-        );
+        [response] = await Promise.race([pending, aborted]);
       } catch (error) {
+        if (MlscaleError.hasCode(error, 'Aborted')) throw error;
         if (grpcCode(error) === 9)
           throw new MlscaleError({
             code: 'Conflict',
@@ -573,6 +582,8 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
             message: `Deployment '${name}' is not serving yet: ${redactText(String((error as { details?: string }).details ?? error))}`,
           });
         throw vertexError(error, 'Predict');
+      } finally {
+        if (onAbort) options.signal?.removeEventListener('abort', onAbort);
       }
       const predictions = (response.predictions ?? []).map((value) =>
         fromProtobufValue(value as ProtobufValue),

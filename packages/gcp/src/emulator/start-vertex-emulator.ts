@@ -150,7 +150,14 @@ export async function startVertexEmulator(input: VertexEmulatorOptions = {}): Pr
     },
     async close() {
       scheduler.close();
-      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      // A graceful shutdown, bounded: clients that keep channels open must not hold close() up.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2_000);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
       server.forceShutdown();
       await storage.close();
     },
