@@ -1,8 +1,9 @@
 // The HTTP + JSON floor: a bare node:http server that reads and parses the same KServe V2 JSON request the
 // model server gets, copies the tensor into a Float32Array as any server must, and answers a V2 response
 // of the same shape, without inference. Usage: node floor-server.mjs [PORT]; prints {"url": ...} once
-// listening; SIGTERM closes it.
+// listening; SIGTERM closes it. main-thread-cost.mjs imports `floorHandler` to run it in process.
 import { createServer } from 'node:http';
+import { pathToFileURL } from 'node:url';
 
 const outputWidth = 10;
 const inputWidth = 784;
@@ -18,7 +19,13 @@ function badRequest(response, message) {
   response.end(body);
 }
 
-const server = createServer((request, response) => {
+/**
+ * The floor's request handler.
+ *
+ * @param {import('node:http').IncomingMessage} request
+ * @param {import('node:http').ServerResponse} response
+ */
+export function floorHandler(request, response) {
   if (request.method !== 'POST') {
     response.writeHead(405, ['Content-Length', '0']);
     response.end();
@@ -65,12 +72,16 @@ const server = createServer((request, response) => {
     ]);
     response.end(body);
   });
-});
-server.keepAliveTimeout = 65_000;
-server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${server.address().port}` })}\n`);
-});
-process.on('SIGTERM', () => {
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
-});
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const server = createServer(floorHandler);
+  server.keepAliveTimeout = 65_000;
+  server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
+    process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${server.address().port}` })}\n`);
+  });
+  process.on('SIGTERM', () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  });
+}

@@ -49,21 +49,31 @@ const usage = `Usage: node bench/run.mjs [options]   (pnpm bench builds first, t
   --no-write             print only; write nothing under bench/results/
   -h, --help`;
 
-const { values } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '8' },
-    warmup: { type: 'string', default: '2' },
-    connections: { type: 'string', default: '16,64' },
-    replicas: { type: 'string', default: '2' },
-    'max-batch-size': { type: 'string', default: '32' },
-    'max-queue-delay-ms': { type: 'string', default: '2' },
-    'binary-rows': { type: 'string', default: '32' },
-    only: { type: 'string', default: groups.join(',') },
-    'no-install': { type: 'boolean', default: false },
-    'no-write': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
+// `pnpm bench -- --duration 3` passes the `--` through; options follow it.
+const argv = process.argv.slice(2);
+if (argv[0] === '--') argv.shift();
+let values;
+try {
+  ({ values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: 'string', default: '8' },
+      warmup: { type: 'string', default: '2' },
+      connections: { type: 'string', default: '16,64' },
+      replicas: { type: 'string', default: '2' },
+      'max-batch-size': { type: 'string', default: '32' },
+      'max-queue-delay-ms': { type: 'string', default: '2' },
+      'binary-rows': { type: 'string', default: '32' },
+      only: { type: 'string', default: groups.join(',') },
+      'no-install': { type: 'boolean', default: false },
+      'no-write': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }));
+} catch (error) {
+  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n\n${usage}\n`);
+  process.exit(2);
+}
 if (values.help) {
   process.stdout.write(`${usage}\n`);
   process.exit(0);
@@ -90,6 +100,12 @@ const settings = {
   binaryRows: positiveInteger('binary-rows'),
 };
 const only = new Set(values.only.split(','));
+for (const group of only) {
+  if (!groups.includes(group)) {
+    process.stderr.write(`bench: --only takes ${groups.join(', ')}; got ${JSON.stringify(group)}\n`);
+    process.exit(2);
+  }
+}
 for (const connections of settings.connections) {
   if (!Number.isInteger(connections) || connections < 1) {
     process.stderr.write(
@@ -115,6 +131,8 @@ process.once('exit', killAllServersNow);
 
 /** @type {import('./lib/report.mjs').BenchRow[]} */
 const rows = [];
+/** Groups that could not be measured, with why. */
+const failures = [];
 const runDirectory = await mkdtemp(join(tmpdir(), 'mlscale-bench-run-'));
 let exitCode = 0;
 try {
@@ -141,10 +159,23 @@ try {
     batchRows: settings.binaryRows,
   };
 
-  if (only.has('in-process')) await measureInProcess(models.onnxPath);
-  if (only.has('floor')) await measureFloor(bodies);
-  if (only.has('flask')) await measureFlask(seedDirectory, models.picklePath, bodies, expected);
-  if (only.has('mlscale')) await measureMlscale(models.onnxPath, bodies, expected);
+  // A group that fails is reported and the others still run; the run then exits 1.
+  const steps = {
+    'in-process': () => measureInProcess(models.onnxPath),
+    floor: () => measureFloor(bodies),
+    flask: () => measureFlask(seedDirectory, models.picklePath, bodies, expected),
+    mlscale: () => measureMlscale(models.onnxPath, bodies, expected),
+  };
+  for (const group of groups) {
+    if (!only.has(group)) continue;
+    try {
+      await steps[group]();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      failures.push({ group, message });
+      log(`${group} failed: ${message}`);
+    }
+  }
 
   const measured = withRatios(rows);
   const results = evaluateTargets(measured);
@@ -156,15 +187,17 @@ try {
       `mlscale serve --replicas ${settings.replicas} --max-batch-size ${settings.maxBatchSize} ` +
       `--max-queue-delay-ms ${settings.maxQueueDelayMs}; wrk -t1, ${settings.durationSeconds} s per row after ` +
       `${settings.warmupSeconds} s warm-up. (1) = best in-process batch 32, (2) = bare floor at the same connections.\n\n` +
-      `${formatTable(measured)}\n\nTargets:\n${formatTargets(results)}\n`,
+      `${formatTable(measured)}\n\nTargets:\n${formatTargets(results)}\n` +
+      failures.map((failure) => `\nFAILED: ${failure.group}: ${failure.message}\n`).join(''),
   );
+  if (failures.length > 0) exitCode = 1;
   if (!values['no-write']) {
     const resultsDirectory = join(benchDirectory, 'results');
     await mkdir(resultsDirectory, { recursive: true });
     const file = join(resultsDirectory, `${date.replace(/[:.]/g, '-')}.json`);
     await writeFile(
       file,
-      `${JSON.stringify({ date, machine, settings, rows: measured, targets: results }, null, 2)}\n`,
+      `${JSON.stringify({ date, machine, settings, rows: measured, targets: results, failures }, null, 2)}\n`,
     );
     log(`wrote ${file}`);
   }
@@ -311,7 +344,11 @@ async function measureFlask(seedDirectory, picklePath, bodies, expected) {
         await checkFlaskAnswers(url, bodies.flaskText, expected.one);
         break;
       } catch (error) {
-        if (Date.now() > deadline) throw error;
+        const exited = server.child.exitCode !== null || server.child.signalCode !== null;
+        if (exited || Date.now() > deadline) {
+          const reason = error instanceof Error ? error.message : String(error);
+          throw new Error(`the Flask app never answered (${reason}); gunicorn's output:\n${server.output()}`);
+        }
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 export const systemPython = '/usr/bin/python3';
 
 /** What the bench needs from Debian, each with a check. */
-const requirements = [
+export const debianRequirements = [
   { debianPackage: 'wrk', present: () => onPath('wrk') },
   { debianPackage: 'python3-flask', present: () => pythonImports('flask') },
   { debianPackage: 'python3-sklearn', present: () => pythonImports('sklearn') },
@@ -17,9 +17,14 @@ const requirements = [
  * Makes sure wrk, Flask, scikit-learn, onnx and gunicorn are installed. Missing ones are installed with
  * apt-get when the bench runs as root and apt works; otherwise it throws with the exact command to run.
  *
- * @param {{ log: (line: string) => void, install?: boolean }} options
+ * @param {{ log: (line: string) => void, install?: boolean,
+ *   requirements?: { debianPackage: string, present: () => boolean }[] }} options
  */
-export function ensurePrerequisites({ log, install = true }) {
+export function ensurePrerequisites({ log, install = true, requirements = debianRequirements }) {
+  const missingPackages = () =>
+    requirements
+      .filter((requirement) => !requirement.present())
+      .map((requirement) => requirement.debianPackage);
   let missing = missingPackages();
   if (missing.length === 0) return;
   const command = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
@@ -40,12 +45,6 @@ export function ensurePrerequisites({ log, install = true }) {
   throw new Error(
     `the bench needs these Debian packages: ${missing.join(' ')}.\nInstall them with:\n  sudo apt-get update && sudo ${command}`,
   );
-}
-
-function missingPackages() {
-  return requirements
-    .filter((requirement) => !requirement.present())
-    .map((requirement) => requirement.debianPackage);
 }
 
 function onPath(command) {

@@ -1,12 +1,11 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The package folder (packages/cli). */
 export const packageDirectory = fileURLToPath(new URL('..', import.meta.url));
-const distBin = join(packageDirectory, 'dist', 'bin.js');
 
 /** What a CLI run printed and how it exited. */
 export interface CliResult {
@@ -15,42 +14,38 @@ export interface CliResult {
   stderr: string;
 }
 
-function newestSource(directory: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(directory, { withFileTypes: true })) {
-    const path = join(directory, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
+let entry = '';
 
 /**
- * Builds the CLI (and core, if it has no build) unless dist is newer than src. A lock folder keeps two
- * test files from building at once.
+ * Builds the CLI from the current source into a folder of this test file's own (not dist/), so a build
+ * elsewhere (`pnpm build`, another test file) can never swap files under a running test.
+ * Builds core and local-gpu first if they have no build: the CLI imports them at run time.
  */
 export async function ensureBuilt(): Promise<void> {
-  const lock = join(tmpdir(), 'mlscale-cli-build.lock');
-  for (let attempt = 0; attempt < 600; attempt++) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      // Stale after two minutes: a test run that died mid-build.
-      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 120_000)
-        rmSync(lock, { recursive: true, force: true });
-      await new Promise((resolve) => setTimeout(resolve, 200));
+  for (const dependency of ['core', 'local-gpu']) {
+    const directory = join(packageDirectory, '..', dependency);
+    if (!existsSync(join(directory, 'dist', 'index.js'))) {
+      execFileSync('npx', ['tsup'], { cwd: directory, stdio: 'pipe' });
     }
   }
-  try {
-    const coreDist = join(packageDirectory, '..', 'core', 'dist', 'index.js');
-    if (!existsSync(coreDist))
-      execFileSync('npx', ['tsup'], { cwd: join(packageDirectory, '..', 'core'), stdio: 'pipe' });
-    const fresh =
-      existsSync(distBin) && statSync(distBin).mtimeMs > newestSource(join(packageDirectory, 'src'));
-    if (!fresh) execFileSync('npx', ['tsup'], { cwd: packageDirectory, stdio: 'pipe' });
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  // Under node_modules/.cache: ignored by git and the linter, and the CLI still resolves its dependencies.
+  const outDirectory = join(
+    packageDirectory,
+    'node_modules',
+    '.cache',
+    'mlscale-cli-tests',
+    `build-${process.pid}-${Date.now()}`,
+  );
+  execFileSync('npx', ['tsup', '--no-dts', '--out-dir', outDirectory], {
+    cwd: packageDirectory,
+    stdio: 'pipe',
+  });
+  entry = join(outDirectory, 'bin.js');
+}
+
+/** Removes this test file's build. */
+export function removeBuild(): void {
+  if (entry) rmSync(dirname(entry), { recursive: true, force: true });
 }
 
 /** A fresh folder for one test's config, state and fake cloud. */
@@ -64,12 +59,13 @@ function baseEnvironment(extra: Record<string, string | undefined>): NodeJS.Proc
   return { ...rest, ...extra };
 }
 
-/** Starts `node dist/bin.js ...args` in `cwd`. */
+/** Starts the built `mlscale` (`node <build>/bin.js ...args`) in `cwd`. */
 export function startCli(
   args: string[],
   options: { cwd: string; env?: Record<string, string | undefined> },
 ): ChildProcess {
-  return spawn(process.execPath, [distBin, ...args], {
+  if (!entry) throw new Error('call ensureBuilt() first');
+  return spawn(process.execPath, [entry, ...args], {
     cwd: options.cwd,
     env: baseEnvironment(options.env ?? {}),
     stdio: ['pipe', 'pipe', 'pipe'],

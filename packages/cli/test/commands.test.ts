@@ -197,6 +197,14 @@ trainingJobs:
     expect(locked.code).toBe(1);
     expect(locked.stderr).toContain(`State is locked by 'mlscale apply' (pid ${process.pid}`);
     expect(existsSync(join(cwd, 'cloud.json'))).toBe(false);
+
+    // With --lock-timeout it waits: the holder finishes (its lock goes) and this apply goes on.
+    const lockPath = join(cwd, '.mlscale', 'state', 'default.json.lock');
+    const release = setTimeout(() => rmSync(lockPath), 300);
+    const waited = await runInProcess(['apply', '--yes', '--lock-timeout', '30s'], { cwd });
+    clearTimeout(release);
+    expect(waited.code, waited.stderr).toBe(0);
+    expect(existsSync(lockPath)).toBe(false);
   });
 
   it('replaces a deployment moved to another backend: deleted there, created here', async () => {

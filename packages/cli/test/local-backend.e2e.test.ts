@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type LocalGpuBackend, localGpu, referenceMlp } from '@mlscale/local-gpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendResolver } from '../src/backends/backend-pool.js';
-import { ensureBuilt, startCli } from './cli-harness.js';
+import { ensureBuilt, removeBuild, startCli } from './cli-harness.js';
 import { runInProcess } from './in-process.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'mlscale-local-'));
@@ -30,6 +30,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(() => {
+  removeBuild();
   rmSync(directory, { recursive: true, force: true });
 });
 

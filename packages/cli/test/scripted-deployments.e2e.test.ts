@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { ensureBuilt, runCli, startCli, temporaryProject } from './cli-harness.js';
+import { ensureBuilt, removeBuild, runCli, startCli, temporaryProject } from './cli-harness.js';
 
 /** The test-only `file` backend: a JSON "cloud" shared by every CLI process of a test. */
 interface FakeCloud {
@@ -79,6 +79,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(() => {
+  removeBuild();
   for (const directory of projects) rmSync(directory, { recursive: true, force: true });
 });
 
@@ -212,6 +213,9 @@ describe('mlscale plan / apply / destroy, as a subprocess against the file backe
     const child = startCli(['apply', '--yes', '--parallelism', '1'], { cwd: directory });
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
     const closed = new Promise((resolve) => child.on('close', resolve));

@@ -21,6 +21,7 @@ export interface ConvergeOptions {
     timeout?: string | undefined;
     'no-serve'?: boolean | undefined;
     parallelism?: string | undefined;
+    'lock-timeout'?: string | undefined;
   };
   targets: string[];
   context: CommandContext;
@@ -48,6 +49,7 @@ export async function converge(options: ConvergeOptions): Promise<number> {
   // Flags are checked before anything is read or asked.
   const timeoutMs = values.timeout ? parseDuration(values.timeout) : undefined;
   const parallelism = parseParallelism(values.parallelism);
+  const lockTimeoutMs = values['lock-timeout'] ? parseDuration(values['lock-timeout']) : 0;
   const project = await openProject(values, context, onEvent);
   try {
     const { config } = project;
@@ -56,6 +58,7 @@ export async function converge(options: ConvergeOptions): Promise<number> {
       config.project,
       config.environment,
       `mlscale ${mode}`,
+      { lockTimeoutMs, ...(context.signal ? { signal: context.signal } : {}) },
     );
     try {
       if (session.staleLockFrom) {

@@ -11,6 +11,7 @@ export const destroyCommand = defineCommand({
     '  -t, --target NAME   only this deployment or job; repeatable',
     '      --timeout DUR   most time to wait for each deletion (default 1h)',
     '      --parallelism N independent resources changed at once (default 4)',
+    '      --lock-timeout DUR wait this long for another apply to release the state (default 0)',
   ],
   examples: [
     'mlscale destroy',
@@ -22,6 +23,7 @@ export const destroyCommand = defineCommand({
     target: { type: 'string', short: 't', multiple: true },
     timeout: { type: 'string' },
     parallelism: { type: 'string' },
+    'lock-timeout': { type: 'string' },
   },
   run: ({ values, context, output }) =>
     converge({ mode: 'destroy', values, targets: listValues(values.target), context, output }),

@@ -54,6 +54,14 @@ export const planCommand = defineCommand({
         );
         output.line();
         output.line(renderPlan(plan, output.color));
+        if (plan.changes.some((row) => row.provider === 'local' && row.kind === 'deployment')) {
+          // The local backend's servers belong to the process that runs them.
+          output.line(
+            output.color.dim(
+              'Local deployments live inside the `mlscale apply` process that serves them: a plan from another process does not see them.',
+            ),
+          );
+        }
       }
       return values['detailed-exitcode'] && plan.hasChanges ? exitCodes.changes : exitCodes.ok;
     } finally {

@@ -10,12 +10,14 @@ export const trainCommand = defineCommand({
     '  -y, --yes           start without asking (required when not run from a terminal)',
     '      --timeout DUR   most time to wait for each job',
     '      --parallelism N independent resources changed at once (default 4)',
+    '      --lock-timeout DUR wait this long for another apply to release the state (default 0)',
   ],
   examples: ['mlscale train -f mlscale.yaml --yes', 'mlscale train train-mnist --env prod --yes --json'],
   options: {
     yes: { type: 'boolean', short: 'y', default: false },
     timeout: { type: 'string' },
     parallelism: { type: 'string' },
+    'lock-timeout': { type: 'string' },
   },
   maxPositionals: 100,
   run: async ({ values, positionals, context, output }) =>

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MlscaleError } from '@mlscale/core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
 import { loadConfig } from './load-config.js';
 
 const directories: string[] = [];
@@ -191,5 +192,16 @@ describe('the README example', () => {
       'digits-classifier@aws',
     ]);
     expect(prod.project).toBe('digits');
+  });
+
+  it('has a CI snippet that is valid YAML and uses the flags the commands take', () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+    const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
+    const workflow = parseDocument(blocks.at(-1) ?? '');
+    expect(workflow.errors).toEqual([]);
+    const steps = (workflow.toJS() as { jobs: { deploy: { steps: { run?: string }[] } } }).jobs.deploy.steps;
+    const commands = steps.flatMap((step) => (step.run ? [step.run] : [])).join('\n');
+    expect(commands).toContain('npx mlscale plan --detailed-exitcode --json');
+    expect(commands).toContain('npx mlscale apply --yes');
   });
 });

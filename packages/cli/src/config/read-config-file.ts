@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, extname, resolve, sep } from 'node:path';
+import { basename, extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MlscaleError } from '@mlscale/core';
 import { LineCounter, parseDocument } from 'yaml';
@@ -133,7 +133,8 @@ function invalid(message: string, issues?: { path: string; message: string }[]):
 function selfEntry(): string | undefined {
   try {
     const candidate = fileURLToPath(new URL('./index.js', import.meta.url));
-    return existsSync(candidate) && candidate.includes(`${sep}dist${sep}`) ? candidate : undefined;
+    // Bundled, this code sits beside the package's index.js; from source (src/config/) there is none.
+    return existsSync(candidate) ? candidate : undefined;
   } catch {
     return undefined;
   }

@@ -154,15 +154,17 @@ async function runGraph(
         continue;
       }
       waiting.splice(index, 1);
+      // Keyed by backend too: a deployment moving between backends is destroyed on both in one run.
+      const key = `${row.backend}/${row.kind}/${row.name}`;
       running.set(
-        row.name,
+        key,
         runOne(row)
           .catch((error: unknown) => {
             abort ??= error;
           })
           .finally(() => {
             finished.add(row.name);
-            running.delete(row.name);
+            running.delete(key);
           }),
       );
     }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { MlscaleError, redact } from '@mlscale/core';
+import { MlscaleError, redact, sleep } from '@mlscale/core';
 import {
   emptyState,
   type InFlightOperation,
@@ -67,10 +67,11 @@ export async function openStateSession(
   project: string,
   environment: string | undefined,
   command: string,
+  options: { lockTimeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<StateSession & { staleLockFrom?: LockOwner }> {
   const path = statePath(directory, project, environment);
   await mkdir(join(directory, '.mlscale', 'state'), { recursive: true });
-  const staleLockFrom = await acquireLock(`${path}.lock`, command);
+  const staleLockFrom = await acquireLock(`${path}.lock`, command, options);
   const document = await readState(directory, project, environment);
   // Writes are chained: parallel operations record their steps one after another, never interleaved.
   let chain: Promise<void> = Promise.resolve();
@@ -122,10 +123,15 @@ export async function openStateSession(
   };
 }
 
-async function acquireLock(lockPath: string, command: string): Promise<LockOwner | undefined> {
+async function acquireLock(
+  lockPath: string,
+  command: string,
+  options: { lockTimeoutMs?: number; signal?: AbortSignal },
+): Promise<LockOwner | undefined> {
   const owner: LockOwner = { pid: process.pid, host: hostname(), command, since: new Date().toISOString() };
+  const deadline = Date.now() + (options.lockTimeoutMs ?? 0);
   let stale: LockOwner | undefined;
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (;;) {
     try {
       const handle = await open(lockPath, 'wx');
       await handle.writeFile(JSON.stringify(owner));
@@ -141,14 +147,18 @@ async function acquireLock(lockPath: string, command: string): Promise<LockOwner
       await rm(lockPath, { force: true });
       continue;
     }
+    // Like Terraform's -lock-timeout: wait for the holder to finish, up to the deadline.
+    if (Date.now() < deadline) {
+      await sleep(Math.min(500, Math.max(1, deadline - Date.now())), options.signal);
+      continue;
+    }
     throw new MlscaleError({
       code: 'Conflict',
       message: holder
-        ? `State is locked by '${holder.command}' (pid ${holder.pid} on ${holder.host}, since ${holder.since}). Wait for it to finish, or remove ${lockPath} if that process is gone.`
+        ? `State is locked by '${holder.command}' (pid ${holder.pid} on ${holder.host}, since ${holder.since}). Wait for it to finish (or pass --lock-timeout), or remove ${lockPath} if that process is gone.`
         : `State is locked (${lockPath}). Remove the file if no mlscale command is running.`,
     });
   }
-  throw new MlscaleError({ code: 'Conflict', message: `Could not take the state lock ${lockPath}.` });
 }
 
 async function readLockOwner(lockPath: string): Promise<LockOwner | undefined> {

@@ -146,8 +146,18 @@ export function createDeploymentOperations(environment: DeploymentEnvironment): 
       const runtime = require(name);
       const request = parseSpec(predictRequestSchema, input, 'predict request');
       const inference = toInferenceRequest(request);
+      const startedAt = performance.now();
+      const answered = (status: number, modelVersion?: string) =>
+        runtime.recordRequest({
+          route: 'predict (in process)',
+          status,
+          latencyMs: performance.now() - startedAt,
+          ...(modelVersion ? { modelVersion } : {}),
+          ...(inference.inputs[0] ? { batchSize: inference.inputs[0].shape[0] ?? 1 } : {}),
+        });
       try {
         const result = await runtime.infer(inference);
+        answered(200, result.modelVersion);
         const wanted = request.outputs;
         const response: PredictResponse = {
           modelName: name,
@@ -164,6 +174,7 @@ export function createDeploymentOperations(environment: DeploymentEnvironment): 
         if (request.id !== undefined) response.id = request.id;
         return response;
       } catch (error) {
+        answered(error instanceof InferenceError ? error.status : 500);
         throw toMlscale(error, name);
       }
     },

@@ -16,6 +16,7 @@ import type { ModelSignature } from '../onnx/model-signature.js';
 import type { DeviceRequest, DeviceSelection, ProviderProbe } from '../runtime/device-selection.js';
 import { selectDevice } from '../runtime/device-selection.js';
 import {
+  type AnsweredRequest,
   type InferenceServer,
   type RequestObserver,
   startInferenceServer,
@@ -72,6 +73,8 @@ export interface DeploymentRuntime extends ServedModel {
   settled(): Promise<void>;
   /** Rolls back the rollout in progress (an alert fired); false when none is running. */
   requestRollback(reason: string): boolean;
+  /** Reports a request answered without HTTP (the client's in-process predict) to the monitor. */
+  recordRequest(record: AnsweredRequest): void;
   /** Stops taking connections, drains in-flight requests, stops the replicas. */
   close(): Promise<void>;
 }
@@ -274,6 +277,9 @@ export async function createDeploymentRuntime(
 
   const runtime: DeploymentRuntime = {
     ...served,
+    recordRequest(record) {
+      telemetry?.recordRequest(record);
+    },
     requestRollback(reason) {
       if (!canary) return false;
       rollbackRequest = reason;
