@@ -100,6 +100,12 @@ record() {
   log "route $name: $status${reason:+ ($reason)}"
 }
 
+# CUDA libraries of a toolkit installed on the machine, for the CUDA routes.
+cuda_toolkit_path=""
+for directory in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do
+  [ -d "$directory" ] && cuda_toolkit_path="$cuda_toolkit_path$directory:"
+done
+
 # Runs gpu-measure.mjs with the onnxruntime-node package in $1 and provider $2; prints its JSON line.
 measure() {
   local ort="$1" provider="$2"
@@ -192,8 +198,8 @@ else
   else
     # --- cuda-install-script ----------------------------------------------------------------------------
     ort_a="$(copy_ort "$work/route-install")"
-    if (cd "$ort_a" && ONNXRUNTIME_NODE_INSTALL=cuda12 timeout 300 node script/install.js) >"$work/install.log" 2>&1; then
-      try_route cuda-install-script "$ort_a" cuda
+    if (cd "$ort_a" && ONNXRUNTIME_NODE_INSTALL=cuda12 timeout 120 node script/install.js) >"$work/install.log" 2>&1; then
+      LD_LIBRARY_PATH="$cuda_toolkit_path${LD_LIBRARY_PATH:-}" try_route cuda-install-script "$ort_a" cuda
     else
       record cuda-install-script failed "install script: $(grep -m 1 -E 'Error|error' "$work/install.log" | cut -c1-300)"
     fi
@@ -204,7 +210,7 @@ else
       [ -n "$directory" ] && [ -f "$directory/libonnxruntime_providers_cuda.so" ] && candidates+=("$directory")
     done
     while IFS= read -r found; do candidates+=("$(dirname "$found")"); done < <(
-      timeout 120 find / -xdev \( -path /proc -o -path "$work" \) -prune -o \
+      timeout 60 find / -xdev \( -path /proc -o -path "$work" \) -prune -o \
         -name libonnxruntime_providers_cuda.so -print 2>/dev/null | head -n 5)
     if [ "${#candidates[@]}" = 0 ]; then
       record cuda-provider-libs failed "no libonnxruntime_providers_cuda.so on this machine"
@@ -220,7 +226,7 @@ else
         note="from $directory${version:+ (onnxruntime-gpu $version)}"
         case "$version" in "" | 1.30.*) ;; *) note="$note; version mismatch with onnxruntime-node $ort_version" ;; esac
         # CUDA runtime libraries from NVIDIA's pip wheels beside it, if any (site-packages/nvidia/*/lib).
-        extra="$(ls -d "$directory"/../../nvidia/*/lib 2>/dev/null | tr '\n' ':')"
+        extra="$(ls -d "$directory"/../../nvidia/*/lib 2>/dev/null | tr '\n' ':')$cuda_toolkit_path"
         missing="$(LD_LIBRARY_PATH="$extra${LD_LIBRARY_PATH:-}" ldd "$bin/libonnxruntime_providers_cuda.so" 2>/dev/null | awk '/not found/ {print $1}' | tr '\n' ' ')"
         [ -n "$missing" ] && note="$note; unresolved: $missing"
         LD_LIBRARY_PATH="$extra${LD_LIBRARY_PATH:-}" try_route "cuda-provider-libs" "$ort_b" cuda "$note" && break
@@ -233,14 +239,14 @@ else
     else
       pip_run="/usr/bin/python3 -m pip"
       $pip_run --version >/dev/null 2>&1 || pip_run="pip3"
-      if timeout 300 $pip_run download --no-deps --only-binary=:all: --dest "$work/wheels" \
+      if timeout 120 $pip_run download --retries 0 --timeout 15 --no-deps --only-binary=:all: --dest "$work/wheels" \
         "onnxruntime-gpu==1.30.*" nvidia-cuda-runtime-cu12 nvidia-cublas-cu12 nvidia-cudnn-cu12 nvidia-cufft-cu12 \
         nvidia-curand-cu12 nvidia-cuda-nvrtc-cu12 >"$work/pip.log" 2>&1; then
         mkdir -p "$work/site"
         for wheel in "$work"/wheels/*.whl; do (cd "$work/site" && python3 -m zipfile -e "$wheel" . >/dev/null); done
         ort_c="$(copy_ort "$work/route-wheel")"
         cp "$work"/site/onnxruntime/capi/libonnxruntime_providers_{cuda,shared}.so "$ort_c/bin/napi-v6/linux/x64/"
-        extra="$(ls -d "$work"/site/nvidia/*/lib 2>/dev/null | tr '\n' ':')"
+        extra="$(ls -d "$work"/site/nvidia/*/lib 2>/dev/null | tr '\n' ':')$cuda_toolkit_path"
         LD_LIBRARY_PATH="$extra${LD_LIBRARY_PATH:-}" try_route cuda-pip-wheel "$ort_c" cuda "$(ls "$work/wheels" | grep onnxruntime)"
       else
         record cuda-pip-wheel failed "pip download: $(tail -n 2 "$work/pip.log" | tr '\n' ' ' | cut -c1-300)"

@@ -396,7 +396,7 @@ async function measureMlscale(onnxPath, bodies, expected) {
     const baseUrl = server.ready;
     const url = `${baseUrl}/v2/models/model/infer`;
     await checkMlscaleAnswers(url, expected);
-    const detail = `${settings.replicas} replicas, max batch ${settings.maxBatchSize}`;
+    const detail = `${settings.replicas} replicas, max batch ${settings.maxBatchSize}, delay ${settings.maxQueueDelayMs} ms`;
     const loads = [
       ...settings.connections.map((connections) => ({
         row: {

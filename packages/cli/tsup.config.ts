@@ -5,7 +5,9 @@ export default defineConfig([
     entry: { index: 'src/index.ts', bin: 'src/bin.ts' },
     format: ['esm', 'cjs'],
     dts: true,
-    clean: true,
+    // Both builds write into dist/; the package's build script empties it first (a clean here would race
+    // the trainer's build and could delete its output).
+    clean: false,
     sourcemap: true,
     target: 'node20',
     // import.meta.url in the CJS build (the demo finds its training program beside itself).

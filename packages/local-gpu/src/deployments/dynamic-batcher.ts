@@ -49,7 +49,9 @@ const batchesPerReplica = 2;
 
 /**
  * The router and dynamic batcher of one model version, in the main thread. A batch starts when a replica
- * has room and either `maxBatchSize` rows are waiting or the oldest request has waited `maxQueueDelayMs`.
+ * has room and either `maxBatchSize` rows are waiting or the oldest request has waited `maxQueueDelayMs`,
+ * or, when no replica has a batch in flight, at the end of the event-loop turn (idle replicas never wait
+ * out the delay; batches grow while they are busy).
  * Only requests with the same batch key (input names and non-batch dims) are concatenated; models without
  * a dynamic batch dimension run one request per execution. The least-loaded replica gets each batch.
  */
@@ -63,6 +65,10 @@ export function createDynamicBatcher(options: {
   const queue: QueuedRequest[] = [];
   const running = new Set<QueuedRequest>();
   let timer: NodeJS.Timeout | undefined;
+  let timerDeadline = 0;
+  let immediate: NodeJS.Immediate | undefined;
+  /** Set while the end-of-turn pump runs: it starts a batch without waiting for more rows. */
+  let flushing = false;
   let closed = false;
   const { events } = options;
 
@@ -112,10 +118,6 @@ export function createDynamicBatcher(options: {
   }
 
   function pump() {
-    if (timer) {
-      clearTimeout(timer);
-      timer = undefined;
-    }
     while (queue.length > 0) {
       const replica = pickReplica();
       if (!replica) {
@@ -123,15 +125,61 @@ export function createDynamicBatcher(options: {
         return;
       }
       const head = queue[0]!;
-      const waitedMs = performance.now() - head.enqueuedAt;
-      if (options.batchable && batching.maxBatchSize > 1 && waitedMs < batching.maxQueueDelayMs) {
-        if (queuedRows(head.batchKey) < batching.maxBatchSize) {
-          timer = setTimeout(pump, batching.maxQueueDelayMs - waitedMs);
+      const deadline = head.enqueuedAt + batching.maxQueueDelayMs;
+      if (
+        options.batchable &&
+        batching.maxBatchSize > 1 &&
+        performance.now() < deadline &&
+        queuedRows(head.batchKey) < batching.maxBatchSize
+      ) {
+        // The end-of-turn pump lets an idle replica take what is queued now.
+        const idleFlush = flushing && replica.inFlightBatches === 0;
+        if (!idleFlush && replicasBusy()) {
+          // More rows may join until the deadline; a replica finishing pumps again before it.
+          wakeAt(deadline);
+          return;
+        }
+        if (!idleFlush) {
+          // Every replica is idle: waiting out maxQueueDelayMs would leave them so. The batch starts at
+          // the end of this event-loop turn instead, with the requests already received by then.
+          flushSoon();
           return;
         }
       }
       run(replica, takeBatch());
     }
+  }
+
+  function replicasBusy(): boolean {
+    for (const replica of options.replicas()) if (replica.inFlightBatches > 0) return true;
+    return false;
+  }
+
+  /** One timer for the head's deadline, kept across pumps (re-arming it per request costs more). */
+  function wakeAt(deadline: number) {
+    if (timer && timerDeadline <= deadline) return;
+    if (timer) clearTimeout(timer);
+    timerDeadline = deadline;
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        pump();
+      },
+      Math.max(0, deadline - performance.now()),
+    );
+  }
+
+  function flushSoon() {
+    if (immediate) return;
+    immediate = setImmediate(() => {
+      immediate = undefined;
+      flushing = true;
+      try {
+        pump();
+      } finally {
+        flushing = false;
+      }
+    });
   }
 
   function queuedRows(batchKey: string): number {
@@ -235,6 +283,9 @@ export function createDynamicBatcher(options: {
       closed = true;
       clearInterval(sweep);
       if (timer) clearTimeout(timer);
+      if (immediate) clearImmediate(immediate);
+      timer = undefined;
+      immediate = undefined;
       for (const item of queue.splice(0)) {
         if (item.settled) continue;
         item.settled = true;
