@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,8 +7,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const script = fileURLToPath(new URL('../gpu-check.sh', import.meta.url));
 const gpuPresent = spawnSync('sh', ['-c', 'nvidia-smi -L'], { stdio: 'ignore' }).status === 0;
-// The script writes the reference model with the seed's make_models.py (Debian's python3-onnx, -sklearn).
+// The script writes the reference model with the seed's make_models.py (Debian's python3-onnx, -sklearn),
+// found in ../shared/peers/seed-flask beside the checkout (or $MLSCALE_SEED_FLASK_DIR).
+const seedDirectory =
+  process.env.MLSCALE_SEED_FLASK_DIR ??
+  fileURLToPath(new URL('../../../shared/peers/seed-flask', import.meta.url));
 const canWriteModel =
+  existsSync(join(seedDirectory, 'make_models.py')) &&
   spawnSync('/usr/bin/python3', ['-c', 'import onnx, sklearn'], { stdio: 'ignore' }).status === 0;
 
 describe('bench/gpu-check.sh', () => {
