@@ -15,8 +15,8 @@ import {
 import type { RegistryModelResolver } from './deployments/model-loader.js';
 import {
   createLocalMonitoring,
-  driftMonitorOptionsSchema,
   type LocalMonitoring,
+  localMonitoringSettingsSchema,
 } from './monitoring/index.js';
 import { createLocalModelRegistry, type LocalModelRegistry } from './registry/index.js';
 import { onnxruntimeCudaProbe } from './runtime/cuda-probe.js';
@@ -55,22 +55,13 @@ export const localGpuSettingsSchema = z
     cudaProbe: functionSchema<ProviderProbe>('cudaProbe').optional(),
     /** Local training jobs (see `createLocalTraining`): seconds between SIGTERM and SIGKILL on stop, and more. */
     training: z.record(z.string(), z.unknown()).optional(),
-    /** Monitoring: `persist: true` writes metrics and logs under `<root>/metrics` and `<root>/logs`. */
-    monitoring: z
-      .object({
-        persist: z.boolean().default(false),
-        /** Seconds of one-second samples kept in memory per series. Default 3600. */
-        retentionSeconds: z
-          .number()
-          .int()
-          .min(60)
-          .max(30 * 86_400)
-          .optional(),
-        /** Sampling interval in ms (`false` turns the timer off; tests call `tick()`). Default 1000. */
-        sampleIntervalMs: z.union([z.number().int().min(10), z.literal(false)]).optional(),
-        /** Drift window: its length, the least rows it needs, the most rows a second it reads. */
-        drift: driftMonitorOptionsSchema.optional(),
-      })
+    /**
+     * Monitoring: `persist: true` writes metrics and logs under `<root>/metrics` and `<root>/logs`;
+     * `retentionSeconds`, `sampleIntervalMs` and `drift` are local monitoring's own settings.
+     */
+    monitoring: localMonitoringSettingsSchema
+      .pick({ retentionSeconds: true, sampleIntervalMs: true, drift: true })
+      .extend({ persist: z.boolean().default(false) })
       .strict()
       .optional(),
   })
@@ -112,12 +103,8 @@ export function localGpu(settings: LocalGpuSettings = {}): LocalGpuBackend {
   const monitoringSettings = parsed.monitoring;
   const monitoring = createLocalMonitoring({
     ...(monitoringSettings?.persist ? { root } : {}),
-    ...(monitoringSettings?.retentionSeconds
-      ? { retentionSeconds: monitoringSettings.retentionSeconds }
-      : {}),
-    ...(monitoringSettings?.sampleIntervalMs !== undefined
-      ? { sampleIntervalMs: monitoringSettings.sampleIntervalMs }
-      : {}),
+    ...(monitoringSettings ? { retentionSeconds: monitoringSettings.retentionSeconds } : {}),
+    ...(monitoringSettings ? { sampleIntervalMs: monitoringSettings.sampleIntervalMs } : {}),
     ...(monitoringSettings?.drift ? { drift: monitoringSettings.drift } : {}),
     deploymentSource: { has: (name: string) => deployments?.runtime(name) !== undefined },
     jobSource: training,

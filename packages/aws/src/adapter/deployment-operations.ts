@@ -37,7 +37,7 @@ import {
 } from './deployment-status.js';
 import { applyAutoscaling } from './endpoint-autoscaling.js';
 import { readModelVersion } from './model-registry-operations.js';
-import { deploymentAwsOptions } from './provider-options.js';
+import { deploymentAwsOptions, requireExecutionRole } from './provider-options.js';
 import { deploymentResourceNames, rollbackAlarmName } from './resource-names.js';
 import { type AwsTag, specTags, staleSpecChunkKeys, tagKeys, userTags } from './spec-tags.js';
 
@@ -101,20 +101,6 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
     }
   }
 
-  function roleFor(options: ReturnType<typeof deploymentAwsOptions>): string {
-    const role = options.roleArn ?? settings.roleArn;
-    if (!role) {
-      throw new MlscaleError({
-        code: 'InvalidSpec',
-        provider: 'aws',
-        message:
-          'roleArn: SageMaker needs an execution role; set roleArn in sagemaker() settings (or MLSCALE_SAGEMAKER_ROLE_ARN), or providerOptions.aws.roleArn.',
-        issues: [{ path: 'roleArn', message: 'expected an IAM role ARN' }],
-      });
-    }
-    return role;
-  }
-
   /** Everything a deploy or a blue/green update creates, with models uploaded. */
   async function prepare(spec: DeploymentSpec, signal?: AbortSignal): Promise<DeploymentRequestsInput> {
     const options = deploymentAwsOptions(spec.providerOptions);
@@ -128,7 +114,7 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
         issues: [{ path: 'providerOptions.aws.image', message: 'expected a container image URI' }],
       });
     }
-    const roleArn = roleFor(options);
+    const roleArn = requireExecutionRole(options.roleArn, settings.roleArn);
     const modelDataUrls: string[] = [];
     for (const [index, { model }] of variantModels(spec).entries()) {
       if (!('uri' in model)) {

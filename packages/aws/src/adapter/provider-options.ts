@@ -1,4 +1,4 @@
-import { parseSpec } from '@mlscale/core';
+import { MlscaleError, parseSpec } from '@mlscale/core';
 import { z } from 'zod';
 
 /** `providerOptions.aws` of a deployment spec. */
@@ -69,4 +69,19 @@ export function trainingAwsOptions(
   providerOptions: { aws?: Record<string, unknown> } | undefined,
 ): TrainingAwsOptions {
   return parseSpec(trainingAwsOptionsSchema, providerOptions?.aws ?? {}, 'training providerOptions.aws');
+}
+
+/** The execution role a deployment or job runs as: its own, else the setting's; InvalidSpec when neither is set. */
+export function requireExecutionRole(ownRole: string | undefined, settingsRole: string | undefined): string {
+  const role = ownRole ?? settingsRole;
+  if (!role) {
+    throw new MlscaleError({
+      code: 'InvalidSpec',
+      provider: 'aws',
+      message:
+        'roleArn: SageMaker needs an execution role; set roleArn in sagemaker() settings (or MLSCALE_SAGEMAKER_ROLE_ARN), or providerOptions.aws.roleArn.',
+      issues: [{ path: 'roleArn', message: 'expected an IAM role ARN' }],
+    });
+  }
+  return role;
 }

@@ -12,7 +12,7 @@ import {
 } from '@mlscale/core';
 import type { AdapterContext } from './adapter-context.js';
 import { listTags } from './deployment-status.js';
-import { trainingAwsOptions } from './provider-options.js';
+import { requireExecutionRole, trainingAwsOptions } from './provider-options.js';
 import { isLocalPath, isS3Uri } from './s3-artifacts.js';
 import { specFromTags, specTags, tagKeys, userTags } from './spec-tags.js';
 import { createTrainingJobRequest } from './training-requests.js';
@@ -154,16 +154,7 @@ export function createTrainingOperations(context: AdapterContext): TrainingOpera
       const spec = parseSpec(trainingJobSpecSchema, input, 'training job spec');
       const { signal } = options;
       const awsOptions = trainingAwsOptions(spec.providerOptions);
-      const roleArn = awsOptions.roleArn ?? settings.roleArn;
-      if (!roleArn) {
-        throw new MlscaleError({
-          code: 'InvalidSpec',
-          provider: 'aws',
-          message:
-            'roleArn: SageMaker needs an execution role; set roleArn in sagemaker() settings (or MLSCALE_SAGEMAKER_ROLE_ARN), or providerOptions.aws.roleArn.',
-          issues: [{ path: 'roleArn', message: 'expected an IAM role ARN' }],
-        });
-      }
+      const roleArn = requireExecutionRole(awsOptions.roleArn, settings.roleArn);
       if (spec.output && !isS3Uri(spec.output.uri)) {
         throw new MlscaleError({
           code: 'InvalidSpec',

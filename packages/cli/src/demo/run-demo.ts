@@ -3,7 +3,14 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createMlscale, type DeploymentStatus, type MlscaleClient, MlscaleError } from '@mlscale/core';
+import {
+  createMlscale,
+  type DeploymentStatus,
+  type MlscaleClient,
+  MlscaleError,
+  type TrainingJobStatus,
+  waitFor,
+} from '@mlscale/core';
 import { type LocalGpuBackend, localGpu } from '@mlscale/local-gpu';
 import { generateBlobs, writeCsv } from '../../../../examples/train-classifier/dataset.js';
 import { clients, type DemoReport, renderDemoReportHtml, type TimelineEvent } from './demo-report.js';
@@ -247,19 +254,25 @@ async function trainWithInterruption(
 }
 
 /** Waits for a job to end; throws with its reason unless it completed. */
-async function waitForJob(client: MlscaleClient, name: string, signal: AbortSignal | undefined) {
-  for (;;) {
-    if (signal?.aborted) throw new MlscaleError({ code: 'Aborted', message: 'The demo was interrupted.' });
-    const status = await client.job(name);
-    if (status.state === 'Completed') return status;
-    if (status.state === 'Failed' || status.state === 'Stopped') {
-      throw new MlscaleError({
-        code: 'BackendFailure',
-        message: `Training ${status.state.toLowerCase()}: ${status.failureReason ?? status.secondaryStatus ?? 'no reason given'}`,
-      });
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** Waits for a job to end with core's waiter; throws with its reason unless it completed. */
+function waitForJob(client: MlscaleClient, name: string, signal: AbortSignal | undefined) {
+  return waitFor<TrainingJobStatus>({
+    description: `training job '${name}' to finish`,
+    minDelayMs: 100,
+    maxDelayMs: 100,
+    ...(signal ? { signal } : {}),
+    check: async () => {
+      const status = await client.job(name);
+      if (status.state === 'Completed') return { state: 'SUCCESS', value: status };
+      if (status.state === 'Failed' || status.state === 'Stopped') {
+        return {
+          state: 'FAILURE',
+          reason: `training ${status.state.toLowerCase()}: ${status.failureReason ?? status.secondaryStatus ?? 'no reason given'}`,
+        };
+      }
+      return { state: 'RETRY', progress: status.state };
+    },
+  });
 }
 
 async function measureAccuracy(

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BackendCapabilityV1, BackendV1, DeploymentStatus } from '../backend/v1/index.js';
+import {
+  type BackendCapabilityV1,
+  type BackendV1,
+  type DeploymentStatus,
+  terminalTrainingJobStates,
+} from '../backend/v1/index.js';
 import { createMlscale, type MlscaleClient, type MlscaleSettings } from '../client/create-mlscale.js';
 import { MlscaleError } from '../errors.js';
 import type {
@@ -8,6 +13,7 @@ import type {
   PredictResponse,
   TrainingJobSpecInput,
 } from '../spec/index.js';
+import { waitFor } from '../wait.js';
 
 /** What a backend's test file gives the shared suite. */
 export interface BackendConformanceOptions {
@@ -192,15 +198,20 @@ export function describeBackendConformance(options: BackendConformanceOptions): 
   });
 }
 
-async function waitForTerminal(client: MlscaleClient, name: string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const status = await client.job(name);
-    if (status.state === 'Completed' || status.state === 'Failed' || status.state === 'Stopped')
-      return status;
-    if (Date.now() > deadline) throw new Error(`job ${name} still ${status.state}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** The job once it has ended, polled with core's waiter. */
+function waitForTerminal(client: MlscaleClient, name: string, timeoutMs: number) {
+  return waitFor({
+    description: `training job '${name}' to end`,
+    minDelayMs: 100,
+    maxDelayMs: 100,
+    maxWaitMs: timeoutMs,
+    check: async () => {
+      const status = await client.job(name);
+      return terminalTrainingJobStates.has(status.state)
+        ? { state: 'SUCCESS', value: status }
+        : { state: 'RETRY', progress: status.state };
+    },
+  });
 }
 
 function defaultPredictionCheck(response: PredictResponse, request: PredictRequest): void {
