@@ -3,6 +3,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
+    'provider-utils/index': 'src/provider-utils/index.ts',
     'test/index': 'src/test/index.ts',
     'conformance/index': 'src/conformance/index.ts',
   },

@@ -20,13 +20,17 @@ export type MlscaleErrorCode =
   | 'Aborted'
   | 'BackendFailure';
 
-/** Codes a retry can fix without the caller changing anything. */
-const retryableByDefault: ReadonlySet<MlscaleErrorCode> = new Set(['Throttled', 'BackendFailure']);
+/**
+ * Codes a retry can fix without the caller changing anything. Only throttling: a `BackendFailure` is
+ * retryable only when the adapter that raised it says so (a 5xx, a dropped connection), so a bug inside
+ * an adapter (a `TypeError`) is reported at once instead of being tried again.
+ */
+const retryableByDefault: ReadonlySet<MlscaleErrorCode> = new Set(['Throttled']);
 
 export interface MlscaleErrorOptions {
   code: MlscaleErrorCode;
   message: string;
-  /** Whether retrying the same call may succeed. Defaults by code (Throttled, BackendFailure). */
+  /** Whether retrying the same call may succeed. Default: true for `Throttled` only. */
   retryable?: boolean;
   /** The backend that raised it (`local`, `aws`, `azure`, `gcp`, ...). */
   provider?: string;
@@ -96,12 +100,16 @@ export function abortedError(signal: AbortSignal | undefined, what: string): Mls
   return new MlscaleError({ code: 'Aborted', message: `${what} was aborted.`, cause: reason });
 }
 
-/** Wraps anything thrown into an MlscaleError, keeping MlscaleErrors as they are. */
+/**
+ * Wraps anything thrown into an MlscaleError, keeping MlscaleErrors as they are. An error no adapter
+ * classified is a `BackendFailure` that is not retried: nothing says a second try would differ.
+ */
 export function toMlscaleError(error: unknown, provider?: string): MlscaleError {
   if (MlscaleError.isInstance(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
   return new MlscaleError({
     code: 'BackendFailure',
+    retryable: false,
     message: `Backend call failed: ${message}`,
     ...(provider ? { provider } : {}),
     cause: error,

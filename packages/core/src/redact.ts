@@ -2,22 +2,21 @@
  * Removes secrets from values headed for errors, logs, audit entries and snapshots.
  *
  * Keys that name a secret have their value replaced; strings have bearer tokens, URL signatures
- * (SAS `sig=`, AWS `X-Amz-Signature=`) and `key=`/`token=` query parameters masked.
+ * (SAS `sig=`, AWS `X-Amz-Signature=`), `key=`/`token=` query parameters and URL userinfo masked.
  */
-const secretKey =
-  /(secret|token|password|passwd|api[-_]?key|access[-_]?key|account[-_]?key|signature|sas|credential|authorization|connection[-_]?string|private[-_]?key)/i;
-const secretInText = [
-  /(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi,
-  /([?&](?:sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|token|key|code|se|sv|skoid|sktid)=)[^&\s"']+/gi,
-  /((?:AccountKey|SharedAccessSignature|SharedAccessKey)=)[^;\s"']+/gi,
-];
+import { secretFieldName, secretsInText } from './secrets/secret-patterns.js';
 
 export const redactedMarker = '[redacted]';
 
 /** Masks secrets inside a string. */
 export function redactText(text: string): string {
   let result = text;
-  for (const pattern of secretInText) result = result.replace(pattern, `$1${redactedMarker}`);
+  for (const pattern of secretsInText) {
+    result = result.replace(pattern, (match, kept: string) =>
+      // URL userinfo ends with "@", which stays so the URL still reads as one.
+      match.endsWith('@') && kept.endsWith('://') ? `${kept}${redactedMarker}@` : `${kept}${redactedMarker}`,
+    );
+  }
   return result;
 }
 
@@ -36,7 +35,9 @@ function redactValue(value: unknown, seen: WeakSet<object>): unknown {
   const result: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     result[key] =
-      secretKey.test(key) && item !== undefined && item !== null ? redactedMarker : redactValue(item, seen);
+      secretFieldName.test(key) && item !== undefined && item !== null
+        ? redactedMarker
+        : redactValue(item, seen);
   }
   return result;
 }

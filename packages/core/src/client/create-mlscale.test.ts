@@ -75,7 +75,9 @@ describe('createMlscale', () => {
     const client = createMlscale({ backend, ...fast, onEvent: (event) => events.push(event) });
     const status = await client.deploy(spec);
     expect(status.state).toBe('InService');
-    expect(backend.callsTo('deployments.doGet').length).toBe(3);
+    // The waiter drives convergence: each poll is one reconcile step, and nothing else reads.
+    expect(backend.callsTo('deployments.doReconcile').length).toBe(3);
+    expect(backend.callsTo('deployments.doGet')).toEqual([]);
     expect(events.map((event) => event.type)).toEqual([
       'operation-started',
       'operation-progress',
@@ -89,7 +91,70 @@ describe('createMlscale', () => {
     const client = createMlscale({ backend, ...fast });
     const status = await client.deploy(spec, { wait: false });
     expect(status.state).toBe('Creating');
-    expect(backend.callsTo('deployments.doGet')).toEqual([]);
+    expect(backend.callsTo('deployments.doReconcile')).toEqual([]);
+    // Another client (another process) finishes it.
+    const finished = await createMlscale({ backend, ...fast }).reconcile(spec.name);
+    expect(finished?.state).toBe('InService');
+  });
+
+  it('merges an update onto the recorded spec: given fields replace, null removes, the rest stay', async () => {
+    const backend = createInMemoryBackend();
+    const client = createMlscale({ backend, ...fast });
+    const autoscaling = {
+      minReplicas: 2,
+      maxReplicas: 6,
+      target: { metric: 'concurrentRequests', value: 4 },
+    } as const;
+    await client.deploy({ ...spec, replicas: 2, autoscaling, tags: { team: 'vision' } });
+    const updated = await client.update({
+      name: spec.name,
+      model: { uri: './mnist-v2.onnx' },
+      rollout: { steps: [100] },
+    });
+    expect(updated.spec).toMatchObject({
+      model: { uri: './mnist-v2.onnx' },
+      autoscaling,
+      replicas: 2,
+      tags: { team: 'vision' },
+    });
+    const untagged = await client.update({ name: spec.name, tags: null });
+    expect(untagged.spec.tags).toBeUndefined();
+    expect(untagged.spec.autoscaling).toMatchObject(autoscaling);
+    // A new policy moves the recorded count inside its bounds; scale() replaces the policy by a count.
+    const wider = await client.autoscale(spec.name, { ...autoscaling, minReplicas: 3 });
+    expect(wider.spec.replicas).toBe(3);
+    const fixed = await client.scale(spec.name, 5);
+    expect(fixed.spec.autoscaling).toBeUndefined();
+    expect(fixed.spec.replicas).toBe(5);
+    const invalid = await client.update({ name: spec.name, replicas: -3 }).catch((caught: unknown) => caught);
+    expect(MlscaleError.hasCode(invalid, 'InvalidSpec')).toBe(true);
+    expect((invalid as MlscaleError).issues.map((issue) => issue.path)).toEqual(['replicas']);
+  });
+
+  it('does not retry an error no adapter classified, and tries a retryable one at most maxAttempts times', async () => {
+    const backend = createInMemoryBackend();
+    const client = createMlscale({
+      backend,
+      ...fast,
+      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    backend.failNext(
+      'deployments.doCreate',
+      new TypeError("Cannot read properties of undefined (reading 'x')"),
+    );
+    const bug = await client.deploy(spec).catch((caught: unknown) => caught);
+    expect(MlscaleError.hasCode(bug, 'BackendFailure')).toBe(true);
+    expect((bug as MlscaleError).retryable).toBe(false);
+    expect(backend.callsTo('deployments.doCreate').length).toBe(1);
+
+    backend.failNext(
+      'deployments.doCreate',
+      () => new MlscaleError({ code: 'BackendFailure', retryable: true, message: 'HTTP 503' }),
+      10,
+    );
+    const unavailable = await client.deploy(spec).catch((caught: unknown) => caught);
+    expect((unavailable as MlscaleError).message).toContain('HTTP 503');
+    expect(backend.callsTo('deployments.doCreate').length).toBe(1 + 3);
   });
 
   it('throws the failure reason of a deployment that fails', async () => {
@@ -107,7 +172,7 @@ describe('createMlscale', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 30);
     const aborted = await client
-      .update({ ...spec, replicas: 2 }, { signal: controller.signal })
+      .update({ name: spec.name, replicas: 2 }, { signal: controller.signal })
       .catch((caught: unknown) => caught);
     expect(MlscaleError.hasCode(aborted, 'Aborted')).toBe(true);
   });

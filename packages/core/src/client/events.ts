@@ -5,6 +5,7 @@ export type MutatingOperation =
   | 'scale'
   | 'autoscale'
   | 'delete'
+  | 'reconcile'
   | 'train'
   | 'stopJob'
   | 'putAlert'

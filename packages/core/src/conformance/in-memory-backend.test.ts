@@ -1,10 +1,20 @@
-import { createInMemoryBackend } from '../test/index.js';
+import { createInMemoryBackend, createMemoryCloud } from '../test/index.js';
 import { describeBackendConformance } from './index.js';
 
 describeBackendConformance({
   name: 'in-memory backend',
-  setup: async () => ({ backend: createInMemoryBackend({ stepsToInService: 2 }) }),
+  setup: async () => {
+    const cloud = createMemoryCloud({ provider: 'memory', stepsToInService: 2 });
+    const backend = createInMemoryBackend({ cloud });
+    return {
+      backend,
+      cloud: backend.conformanceCloud,
+      reopen: async () => createInMemoryBackend({ cloud }),
+    };
+  },
   deployment: (name) => ({ name, model: { uri: 'file:///models/mnist.onnx' }, replicas: 1 }),
+  updatedModel: { uri: 'file:///models/mnist-v2.onnx' },
+  autoscaling: { minReplicas: 1, maxReplicas: 4, target: { metric: 'concurrentRequests', value: 8 } },
   predictRequest: { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 3], data: [1, 2, 3] }] },
   checkPrediction: (response) => {
     if (JSON.stringify(response.outputs[0]?.data) !== JSON.stringify([2, 4, 6])) {
@@ -12,6 +22,11 @@ describeBackendConformance({
     }
   },
   trainingJob: (name) => ({ name, command: ['node', 'train.js'] }),
+  modelRegistration: (name) => ({ name, path: './model.onnx' }),
+  client: {
+    polling: { minDelayMs: 1, maxDelayMs: 5 },
+    retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 2 },
+  },
 });
 
 describeBackendConformance({
@@ -20,6 +35,7 @@ describeBackendConformance({
   setup: async () => ({
     backend: createInMemoryBackend({
       provider: 'bare',
+      stepsToInService: 3,
       capabilities: {
         serverless: false,
         gpu: false,
@@ -31,4 +47,5 @@ describeBackendConformance({
   }),
   deployment: (name) => ({ name, model: { name: 'mnist', version: 3 } }),
   predictRequest: { inputs: [{ name: 'x', datatype: 'FP32', shape: [2], data: [0.5, -1] }] },
+  client: { polling: { minDelayMs: 1, maxDelayMs: 5 } },
 });

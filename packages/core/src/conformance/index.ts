@@ -1,1 +1,2 @@
+export * from './conformance-cloud.js';
 export * from './describe-backend-conformance.js';

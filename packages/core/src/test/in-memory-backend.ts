@@ -9,7 +9,22 @@ import type {
   MetricQueryResult,
   TrainingJobStatus,
 } from '../backend/v1/index.js';
+import type { ConformanceCloud } from '../conformance/conformance-cloud.js';
 import { abortedError, MlscaleError } from '../errors.js';
+import { convergenceFields, type ObservedDeployment } from '../provider-utils/deployment-convergence.js';
+import {
+  type DeploymentRecord,
+  markStarted,
+  recordFromTags,
+  recordToTags,
+  requestDeletion,
+  requestSpec,
+  rolloutStarted,
+  staleRecordTagKeys,
+} from '../provider-utils/deployment-record.js';
+import { reconcileStep, type StepOutcome } from '../provider-utils/reconcile-step.js';
+import { createSecretMemory } from '../provider-utils/secret-memory.js';
+import { sealSecrets, secretHashKey } from '../secrets/seal-secrets.js';
 import type {
   AlertRule,
   DeploymentSpec,
@@ -18,7 +33,13 @@ import type {
   PredictResponse,
   TrainingJobSpec,
 } from '../spec/index.js';
-import { specHash } from '../spec-hash.js';
+import { canonicalJson } from '../spec-hash.js';
+import {
+  createMemoryCloud,
+  type MemoryCloud,
+  type MemoryEndpoint,
+  type MemoryEndpointConfig,
+} from './memory-cloud.js';
 
 /** One recorded backend call. */
 export interface RecordedCall {
@@ -32,14 +53,19 @@ export interface InMemoryBackendOptions {
   provider?: string;
   /** Capabilities to override; all are on by default. */
   capabilities?: Partial<BackendCapabilitiesV1>;
-  /** How many `doGet` calls a deployment stays Creating/Updating before InService. Default 1. */
+  /** How many cloud reads a deployment stays Creating/Updating before InService. Default 1. */
   stepsToInService?: number;
   /** How many `doGet` calls a job spends in each of Pending and Running. Default 1. */
   stepsPerJobState?: number;
-  /** Makes a deployment fail while creating: return the failure reason, or undefined to succeed. */
+  /** Makes a deployment's model fail to start: return the failure reason, or undefined to succeed. */
   failDeployment?: (spec: DeploymentSpec) => string | undefined;
   /** Makes a training job fail: return the failure reason, or undefined to succeed. */
   failTraining?: (spec: TrainingJobSpec) => string | undefined;
+  /**
+   * The cloud to keep deployments in. Two backends given the same cloud behave as two processes using one
+   * cloud account (what restart tests need). Default: a cloud of the backend's own.
+   */
+  cloud?: MemoryCloud;
 }
 
 /** A scripted failure: thrown by the next `times` calls of `method`. */
@@ -57,13 +83,10 @@ export interface InMemoryBackend extends BackendV1 {
   failNext(method: string, error: unknown | (() => unknown), times?: number): void;
   /** Calls of one method. */
   callsTo(method: string): RecordedCall[];
-}
-
-interface DeploymentRecord {
-  status: DeploymentStatus;
-  stepsLeft: number;
-  deleting: boolean;
-  failure?: string;
+  /** The fake cloud behind deployments (share it with another backend to act as a second process). */
+  readonly cloud: MemoryCloud;
+  /** The cloud, as the conformance suite scripts and inspects it. */
+  readonly conformanceCloud: ConformanceCloud;
 }
 
 interface JobRecord {
@@ -73,19 +96,40 @@ interface JobRecord {
   stopRequested: boolean;
 }
 
+/** Tags the in-memory backend keeps its record under. */
+const recordLayout = { prefix: 'mlscale:record-', valueLength: 256, maxChunks: 40 };
+const managedTag = 'mlscale:deployment';
+
+/** A model reference as the version label the cloud runs. */
+function modelLabel(model: DeploymentSpec['model']): string {
+  return 'uri' in model ? model.uri : `${model.name}@${model.version}`;
+}
+
 /**
- * A backend that keeps everything in memory, for testing code that uses the client: it records calls,
- * can be scripted to fail, walks deployments and jobs through their states as `doGet` is called, and
- * computes predictions (every output value is 2 × input + the model version's index), so answers are
- * checkable without a model runtime.
+ * A backend that keeps everything in memory, for testing code that uses the client and as the
+ * reference implementation of the convergence contract: deployments live in a small fake cloud
+ * (`createMemoryCloud`) with the record in the endpoint's tags, converge through `reconcileStep`, and
+ * answer predictions with 2 × each input value, so answers are checkable without a model runtime. It
+ * records calls and can be scripted to fail, at the backend (`failNext`) or in the cloud
+ * (`conformanceCloud.injectFault`).
  */
 export function createInMemoryBackend(options: InMemoryBackendOptions = {}): InMemoryBackend {
   const provider = options.provider ?? 'memory';
-  const stepsToInService = options.stepsToInService ?? 1;
   const stepsPerJobState = options.stepsPerJobState ?? 1;
   const calls: RecordedCall[] = [];
   const failures: ScriptedFailure[] = [];
-  const deployments = new Map<string, DeploymentRecord>();
+  const secrets = createSecretMemory();
+  const specsByConfig = new Map<string, DeploymentSpec>();
+  const cloud =
+    options.cloud ??
+    createMemoryCloud({
+      provider,
+      stepsToInService: Math.max(0, (options.stepsToInService ?? 1) - 1),
+      failure: (_endpoint, config) => {
+        const spec = specsByConfig.get(canonicalJson(config));
+        return spec ? options.failDeployment?.(spec) : undefined;
+      },
+    });
   const jobs = new Map<string, JobRecord>();
   const models = new Map<string, ModelVersion[]>();
   const alerts = new Map<string, AlertStatus>();
@@ -122,69 +166,187 @@ export function createInMemoryBackend(options: InMemoryBackendOptions = {}): InM
   const notFound = (kind: string, name: string) =>
     new MlscaleError({ code: 'NotFound', provider, message: `No ${kind} named '${name}'.` });
 
-  function existing(name: string): DeploymentRecord {
-    const record = deployments.get(name);
-    if (!record || record.deleting) throw notFound('deployment', name);
-    return record;
+  /** What the cloud runs for a spec: its model and container environment (values, not seals). */
+  function configFor(spec: DeploymentSpec): MemoryEndpointConfig {
+    const config = { model: modelLabel(spec.model), environment: { ...(spec.environment ?? {}) } };
+    specsByConfig.set(canonicalJson(config), spec);
+    return config;
   }
 
-  function versionsOf(spec: DeploymentSpec): { version: string; weight: number }[] {
-    const entries = spec.traffic ?? [{ model: spec.model, weight: 100 }];
-    return entries.map((entry) => ({
-      version: 'uri' in entry.model ? entry.model.uri : `${entry.model.name}@${entry.model.version}`,
-      weight: entry.weight,
-    }));
+  /** Whether the endpoint runs the spec's model and environment (compared sealed). */
+  function runsConfigOf(endpoint: MemoryEndpoint, spec: DeploymentSpec): boolean {
+    const key = secretHashKey(spec.name);
+    return (
+      endpoint.config.model === modelLabel(spec.model) &&
+      canonicalJson(sealSecrets(endpoint.config.environment, key).sealed) ===
+        canonicalJson(sealSecrets(spec.environment ?? {}, key).sealed)
+    );
   }
 
-  function freshStatus(
-    spec: DeploymentSpec,
-    state: DeploymentStatus['state'],
-    previous?: DeploymentStatus,
-  ): DeploymentStatus {
-    const now = new Date();
-    const replicas = spec.autoscaling ? Math.max(spec.replicas, spec.autoscaling.minReplicas) : spec.replicas;
+  /** The serving container's own copy of a value, for sealed values this process has not seen. */
+  function containerLookup(endpoint: MemoryEndpoint | undefined) {
+    return (path: string) =>
+      path.startsWith('environment.')
+        ? endpoint?.config.environment[path.slice('environment.'.length)]
+        : undefined;
+  }
+
+  const recordOf = (endpoint: MemoryEndpoint): DeploymentRecord | undefined =>
+    endpoint.tags[managedTag] === endpoint.name
+      ? recordFromTags(endpoint.tags, recordLayout.prefix)
+      : undefined;
+
+  /**
+   * Runs one request to the cloud; an abort that came while it ran throws after it, as a real client's
+   * request does when the process gives up on the answer (the cloud has acted all the same).
+   */
+  function request<T>(signal: AbortSignal | undefined, what: string, run: () => T): T {
+    const result = run();
+    if (signal?.aborted) throw abortedError(signal, what);
+    return result;
+  }
+
+  function saveRecord(
+    endpoint: MemoryEndpoint,
+    record: DeploymentRecord,
+    signal: AbortSignal | undefined,
+  ): void {
+    const tags = recordToTags(record, recordLayout);
+    request(signal, 'TagEndpoint', () =>
+      cloud.tagEndpoint(endpoint.name, tags, staleRecordTagKeys(endpoint.tags, tags, recordLayout.prefix)),
+    );
+  }
+
+  function initialReplicas(spec: DeploymentSpec): number {
+    return spec.autoscaling ? Math.max(spec.replicas, spec.autoscaling.minReplicas) : spec.replicas;
+  }
+
+  /** What the cloud has, against what the record asks for. */
+  function observe(endpoint: MemoryEndpoint, record: DeploymentRecord): ObservedDeployment {
+    const state = endpoint.state;
+    const reason = endpoint.failureReason;
+    if (state !== 'InService') return { state, reason, matchesDesired: false };
+    const desired = record.desired;
+    const registered = autoscalingOf(endpoint.name);
+    const differences: string[] = [];
+    if (!runsConfigOf(endpoint, desired)) differences.push('the model or its environment is not rolled out');
+    if (!desired.autoscaling && endpoint.replicas !== desired.replicas)
+      differences.push(`${endpoint.replicas} replicas run, ${desired.replicas} asked for`);
+    if (desired.autoscaling && !sameAutoscaling(registered, desired.autoscaling))
+      differences.push('autoscaling is not registered as asked');
+    if (!desired.autoscaling && registered) differences.push('autoscaling is still registered');
     return {
-      name: spec.name,
-      provider,
       state,
-      replicas: { desired: replicas, ready: previous?.replicas.ready ?? 0 },
-      ...(spec.autoscaling ? { autoscaling: spec.autoscaling } : {}),
-      traffic: versionsOf(spec),
-      endpoint: { url: `memory://${spec.name}` },
-      device: { requested: spec.instance?.accelerator ? 'gpu' : 'cpu', used: 'cpu' },
-      spec,
-      specHash: specHash(spec),
-      createdAt: previous?.createdAt ?? now,
-      updatedAt: now,
+      reason,
+      matchesDesired: differences.length === 0,
+      ...(differences.length ? { difference: differences.join('; ') } : {}),
     };
   }
 
-  /** Moves a deployment one step along Creating/Updating → InService (or Failed, or gone). */
-  function advance(record: DeploymentRecord): DeploymentStatus | undefined {
-    const { status } = record;
-    if (record.deleting) {
-      deployments.delete(status.name);
-      return undefined;
-    }
-    if (status.state === 'InService' || status.state === 'Failed') return status;
-    if (record.stepsLeft > 0) {
-      record.stepsLeft -= 1;
-      return status;
-    }
-    if (record.failure) {
-      record.status = { ...status, state: 'Failed', stateReason: record.failure, updatedAt: new Date() };
-    } else {
-      record.status = {
-        ...status,
-        state: 'InService',
-        replicas: { ...status.replicas, ready: status.replicas.desired },
-        updatedAt: new Date(),
-      };
-    }
-    return record.status;
+  const autoscalingOf = (name: string) => cloud.describeAutoscaling(name);
+
+  function sameAutoscaling(
+    registered: { minReplicas: number; maxReplicas: number; target: number } | undefined,
+    policy: NonNullable<DeploymentSpec['autoscaling']>,
+  ): boolean {
+    return (
+      registered !== undefined &&
+      registered.minReplicas === policy.minReplicas &&
+      registered.maxReplicas === policy.maxReplicas &&
+      registered.target === policy.target.value
+    );
   }
 
-  function advanceJob(record: JobRecord): TrainingJobStatus {
+  function statusOf(endpoint: MemoryEndpoint): DeploymentStatus | undefined {
+    const record = recordOf(endpoint);
+    if (!record) return undefined;
+    const observed = observe(endpoint, record);
+    const fields = convergenceFields(record, observed);
+    const registered = autoscalingOf(endpoint.name);
+    const desired = record.desired;
+    return {
+      name: endpoint.name,
+      provider,
+      ...fields,
+      replicas: {
+        desired: desired.autoscaling
+          ? Math.max(endpoint.replicas, desired.autoscaling.minReplicas)
+          : desired.replicas,
+        ready: endpoint.state === 'InService' || endpoint.state === 'Updating' ? endpoint.replicas : 0,
+      },
+      ...(registered && desired.autoscaling ? { autoscaling: desired.autoscaling } : {}),
+      traffic: [{ version: endpoint.config.model, weight: 100 }],
+      endpoint: { url: `memory://${endpoint.name}` },
+      device: { requested: desired.instance?.accelerator ? 'gpu' : 'cpu', used: 'cpu' },
+      createdAt: endpoint.createdAt,
+      updatedAt: endpoint.updatedAt,
+      details: { endpointState: endpoint.state, model: endpoint.config.model },
+    };
+  }
+
+  /** One step toward the record: roll the model out, set capacity, register autoscaling, or delete. */
+  function advance(
+    record: DeploymentRecord,
+    endpoint: MemoryEndpoint,
+    signal: AbortSignal | undefined,
+  ): StepOutcome {
+    const { name } = endpoint;
+    if (record.deleting) {
+      if (autoscalingOf(name)) request(signal, 'DeleteAutoscaling', () => cloud.deleteAutoscaling(name));
+      if (endpoint.state !== 'Deleting') request(signal, 'DeleteEndpoint', () => cloud.deleteEndpoint(name));
+      return 'progressing';
+    }
+    if (endpoint.state !== 'InService') return 'progressing';
+    const desired = record.desired;
+    if (!runsConfigOf(endpoint, desired)) {
+      if (rolloutStarted(record) && endpoint.failureReason) {
+        throw new MlscaleError({
+          code: 'BackendFailure',
+          provider,
+          retryable: false,
+          message: `The cloud rolled the update back: ${endpoint.failureReason}`,
+        });
+      }
+      const missing = secrets
+        .missing(desired)
+        .filter((path) => containerLookup(endpoint)(path) === undefined);
+      if (missing.length)
+        return {
+          blocked: `the values behind ${missing.join(', ')} are not known here; run update with them`,
+        };
+      const config = configFor(secrets.unseal(desired, containerLookup(endpoint)));
+      request(signal, 'UpdateEndpoint', () => cloud.updateEndpoint(name, config));
+      saveRecord(endpoint, markStarted(record), signal);
+      return 'progressing';
+    }
+    if (!desired.autoscaling && endpoint.replicas !== desired.replicas) {
+      request(signal, 'UpdateCapacity', () => cloud.updateCapacity(name, desired.replicas));
+      return 'progressing';
+    }
+    const registered = autoscalingOf(name);
+    const policy = desired.autoscaling;
+    if (policy && !sameAutoscaling(registered, policy)) {
+      request(signal, 'PutAutoscaling', () =>
+        cloud.putAutoscaling(name, {
+          minReplicas: policy.minReplicas,
+          maxReplicas: policy.maxReplicas,
+          target: policy.target.value,
+        }),
+      );
+    } else if (!policy && registered) {
+      request(signal, 'DeleteAutoscaling', () => cloud.deleteAutoscaling(name));
+    }
+    return 'converged';
+  }
+
+  function existing(name: string): { endpoint: MemoryEndpoint; record: DeploymentRecord } {
+    const endpoint = cloud.describeEndpoint(name);
+    const record = endpoint ? recordOf(endpoint) : undefined;
+    if (!endpoint || !record || record.deleting) throw notFound('deployment', name);
+    return { endpoint, record };
+  }
+
+  function jobAdvance(record: JobRecord): TrainingJobStatus {
     const { status } = record;
     if (status.state === 'Completed' || status.state === 'Failed' || status.state === 'Stopped')
       return status;
@@ -229,6 +391,8 @@ export function createInMemoryBackend(options: InMemoryBackendOptions = {}): InM
     provider,
     capabilities,
     calls,
+    cloud,
+    conformanceCloud: cloud.conformance,
     failNext(method, error, times = 1) {
       failures.push({
         method,
@@ -243,87 +407,114 @@ export function createInMemoryBackend(options: InMemoryBackendOptions = {}): InM
     deployments: {
       async doCreate(spec, callOptions) {
         enter('deployments.doCreate', callOptions, spec);
-        const current = deployments.get(spec.name);
-        if (current && !current.deleting) {
-          if (current.status.specHash === specHash(spec)) return current.status;
-          throw new MlscaleError({
-            code: 'AlreadyExists',
-            provider,
-            message: `Deployment '${spec.name}' already exists with a different spec; use update to change it.`,
-          });
+        secrets.remember(spec);
+        const endpoint = cloud.describeEndpoint(spec.name);
+        if (endpoint) {
+          const record = recordOf(endpoint);
+          if (record?.deleting) {
+            throw new MlscaleError({
+              code: 'Conflict',
+              provider,
+              retryable: true,
+              message: `Deployment '${spec.name}' is being deleted; deploy it again once it is gone.`,
+            });
+          }
+          const next = record ? requestSpec(record, spec) : undefined;
+          if (!record || !next || next.desiredHash !== record.desiredHash) {
+            throw new MlscaleError({
+              code: 'AlreadyExists',
+              provider,
+              message: `Deployment '${spec.name}' already exists with a different spec; use update to change it.`,
+            });
+          }
+          if (record.failure) saveRecord(endpoint, next, callOptions.signal);
+          return statusOf(cloud.peekEndpoint(spec.name)!)!;
         }
-        const failure = options.failDeployment?.(spec);
-        const record: DeploymentRecord = {
-          status: freshStatus(spec, 'Creating'),
-          stepsLeft: stepsToInService - 1,
-          deleting: false,
-          ...(failure ? { failure } : {}),
-        };
-        deployments.set(spec.name, record);
-        return record.status;
+        const record = requestSpec(undefined, spec);
+        const runnable = secrets.unseal(spec);
+        request(callOptions.signal, 'CreateEndpoint', () =>
+          cloud.createEndpoint(spec.name, configFor(runnable), initialReplicas(spec), {
+            [managedTag]: spec.name,
+            ...recordToTags(record, recordLayout),
+          }),
+        );
+        return statusOf(cloud.peekEndpoint(spec.name)!)!;
+      },
+      async doUpdate(spec, callOptions) {
+        enter('deployments.doUpdate', callOptions, spec);
+        secrets.remember(spec);
+        const { endpoint, record } = existing(spec.name);
+        // Sealed values must stand for values known here or in the serving container.
+        secrets.unseal(spec, containerLookup(endpoint));
+        const next = requestSpec(record, spec);
+        if (next.desiredHash !== record.desiredHash || record.failure)
+          saveRecord(endpoint, next, callOptions.signal);
+        return statusOf(cloud.peekEndpoint(spec.name)!)!;
+      },
+      async doDelete(name, callOptions) {
+        enter('deployments.doDelete', callOptions, name);
+        const endpoint = cloud.describeEndpoint(name);
+        const record = endpoint ? recordOf(endpoint) : undefined;
+        if (!endpoint || !record) return false;
+        if (!record.deleting) saveRecord(endpoint, requestDeletion(record), callOptions.signal);
+        return true;
+      },
+      async doReconcile(name, callOptions) {
+        enter('deployments.doReconcile', callOptions, name);
+        return reconcileStep(
+          {
+            provider,
+            name,
+            observe: async () => {
+              const endpoint = cloud.describeEndpoint(name);
+              const record = endpoint ? recordOf(endpoint) : undefined;
+              return endpoint && record ? { record, observation: endpoint } : undefined;
+            },
+            advance: async (record, endpoint, signal) => advance(record, endpoint, signal),
+            save: async (record, endpoint, signal) => saveRecord(endpoint, record, signal),
+            status: async () => {
+              const endpoint = cloud.peekEndpoint(name);
+              return endpoint ? statusOf(endpoint) : undefined;
+            },
+          },
+          callOptions.signal,
+        );
       },
       async doGet(name, callOptions) {
         enter('deployments.doGet', callOptions, name);
-        const record = deployments.get(name);
-        return record ? advance(record) : undefined;
+        const endpoint = cloud.peekEndpoint(name);
+        return endpoint ? statusOf(endpoint) : undefined;
       },
       doList(callOptions) {
         enter('deployments.doList', callOptions);
         return iterate(
-          [...deployments.values()].filter((record) => !record.deleting).map((record) => record.status),
+          cloud
+            .listEndpoints()
+            .map(statusOf)
+            .filter(
+              (status): status is DeploymentStatus => status !== undefined && status.state !== 'Deleting',
+            ),
         );
-      },
-      async doUpdate(spec, callOptions) {
-        enter('deployments.doUpdate', callOptions, spec);
-        const record = existing(spec.name);
-        record.status = freshStatus(spec, 'Updating', record.status);
-        record.stepsLeft = stepsToInService - 1;
-        return record.status;
-      },
-      async doScale(name, replicas, callOptions) {
-        enter('deployments.doScale', callOptions, name, replicas);
-        const record = existing(name);
-        const spec = { ...record.status.spec, replicas };
-        record.status = { ...freshStatus(spec, 'Updating', record.status), specHash: specHash(spec) };
-        record.stepsLeft = stepsToInService - 1;
-        return record.status;
-      },
-      async doAutoscale(name, policy, callOptions) {
-        enter('deployments.doAutoscale', callOptions, name, policy);
-        const record = existing(name);
-        const { autoscaling: _previous, ...rest } = record.status.spec;
-        const replicas = policy
-          ? Math.min(policy.maxReplicas, Math.max(policy.minReplicas, rest.replicas))
-          : rest.replicas;
-        const spec: DeploymentSpec = policy ? { ...rest, replicas, autoscaling: policy } : rest;
-        record.status = freshStatus(spec, 'Updating', record.status);
-        record.stepsLeft = stepsToInService - 1;
-        return record.status;
-      },
-      async doDelete(name, callOptions) {
-        enter('deployments.doDelete', callOptions, name);
-        const record = deployments.get(name);
-        if (!record || record.deleting) return false;
-        record.deleting = true;
-        record.status = { ...record.status, state: 'Deleting', updatedAt: new Date() };
-        return true;
       },
       async doPredict(name, request: PredictRequest, callOptions): Promise<PredictResponse> {
         enter('deployments.doPredict', callOptions, name, request);
-        const record = existing(name);
-        if (record.status.state !== 'InService' && record.status.state !== 'Updating') {
+        const endpoint = cloud.peekEndpoint(name);
+        const record = endpoint ? recordOf(endpoint) : undefined;
+        if (!endpoint || !record || record.deleting) throw notFound('deployment', name);
+        if (endpoint.state !== 'InService' && endpoint.state !== 'Updating') {
           requestLog.push({ deployment: name, time: new Date(), status: 503 });
           throw new MlscaleError({
             code: 'BackendFailure',
             provider,
-            message: `Deployment '${name}' is ${record.status.state}, not serving.`,
+            retryable: endpoint.state === 'Creating',
+            message: `Deployment '${name}' is ${endpoint.state}, not serving.`,
           });
         }
         requestLog.push({ deployment: name, time: new Date(), status: 200 });
         return {
           ...(request.id ? { id: request.id } : {}),
           modelName: name,
-          modelVersion: record.status.traffic[0]?.version ?? 'unknown',
+          modelVersion: endpoint.config.model,
           outputs: request.inputs.map((input) => ({
             name: `${input.name}_output`,
             datatype: 'FP64' as const,
@@ -365,7 +556,7 @@ export function createInMemoryBackend(options: InMemoryBackendOptions = {}): InM
       async doGet(name, callOptions) {
         enter('training.doGet', callOptions, name);
         const record = jobs.get(name);
-        return record ? advanceJob(record) : undefined;
+        return record ? jobAdvance(record) : undefined;
       },
       doList(callOptions) {
         enter('training.doList', callOptions);
@@ -501,7 +692,6 @@ export function createInMemoryBackend(options: InMemoryBackendOptions = {}): InM
     },
 
     async close() {
-      deployments.clear();
       jobs.clear();
     },
   };

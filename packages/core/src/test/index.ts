@@ -1,1 +1,2 @@
 export * from './in-memory-backend.js';
+export * from './memory-cloud.js';

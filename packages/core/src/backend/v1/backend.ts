@@ -1,4 +1,4 @@
-import type { AutoscalingPolicy, DeploymentSpec } from '../../spec/deployment.js';
+import type { DeploymentSpec } from '../../spec/deployment.js';
 import type { ModelVersion, RegisterModelSpec } from '../../spec/model.js';
 import type { AlertRule, LogQuery, MetricQuery, MonitoringTarget } from '../../spec/monitoring.js';
 import type { PredictRequest, PredictResponse } from '../../spec/predict.js';
@@ -22,28 +22,44 @@ export interface CallOptionsV1 {
  * Deployment calls. `do*` marks low-level calls: users call the client, which validates, checks
  * capabilities, retries, waits and audits around these.
  *
- * Mutating calls start the change and return the status right after (a `Creating` or `Updating`
- * state is fine); the client waits through `doGet`.
+ * The convergence contract, the same on every backend (a controller's, not a script's):
+ * - A mutating call (`doCreate`, `doUpdate`, `doDelete`) records what is asked for durably in the
+ *   backend (cloud tags, properties or labels, or the local state directory; secrets only sealed, see
+ *   `sealDeploymentSpec`), may start the first cloud operations, and returns without waiting for them
+ *   (`Creating`, `Updating`, `Deleting`).
+ * - `doGet` and `doList` only read.
+ * - `doReconcile` takes one idempotent step toward the recorded spec and returns the status after it.
+ *   The client's waiter calls it until the deployment is InService or Failed (or gone, after a delete);
+ *   any process can call it again after a crash and finish what another left. Side effects are ordered
+ *   so a failure at any step leaves the previous spec serving with its autoscaling, and a refused change
+ *   is abandoned: the record goes back to the serving spec, with the reason in `stateReason`.
+ * - Adapters do not retry: they classify errors (`retryable`) and set their SDKs to one attempt; the
+ *   client's retry policy is the one retry layer.
  */
 export interface DeploymentOperationsV1 {
-  /** Creates a deployment. Throws `AlreadyExists` when one with the name exists with a different spec hash. */
+  /**
+   * Records a new deployment and starts creating it. The same spec recorded already: its status (the
+   * call is idempotent). Another spec recorded under the name: `AlreadyExists`.
+   */
   doCreate(spec: DeploymentSpec, options: CallOptionsV1): Promise<DeploymentStatus>;
-  /** The deployment, or `undefined` when there is none. */
-  doGet(name: string, options: CallOptionsV1): Promise<DeploymentStatus | undefined>;
-  /** Every deployment this backend manages. */
-  doList(options: CallOptionsV1): AsyncIterable<DeploymentStatus>;
-  /** Replaces the spec: a new model version rolls out, other changes apply in place. */
+  /**
+   * Records `spec` as the deployment's whole new spec (fields it leaves out are removed; the client's
+   * `update` merges a partial change onto the recorded spec first) and starts converging: a new model
+   * rolls out, other changes apply in place. Sealed values (from the record) stand for the values the
+   * backend already runs. `NotFound` when there is no deployment.
+   */
   doUpdate(spec: DeploymentSpec, options: CallOptionsV1): Promise<DeploymentStatus>;
-  /** Sets a fixed replica count. */
-  doScale(name: string, replicas: number, options: CallOptionsV1): Promise<DeploymentStatus>;
-  /** Sets (or with `null`, removes) the autoscaling policy. */
-  doAutoscale(
-    name: string,
-    policy: AutoscalingPolicy | null,
-    options: CallOptionsV1,
-  ): Promise<DeploymentStatus>;
-  /** Starts deleting; resolves `false` when there was nothing to delete (deleting is idempotent). */
+  /** Records that the deployment is to go and starts deleting; resolves `false` when there was nothing. */
   doDelete(name: string, options: CallOptionsV1): Promise<boolean>;
+  /**
+   * One idempotent step toward the recorded state, without waiting on the cloud's long operations.
+   * Resolves the status after the step, or `undefined` once a deleted deployment is gone.
+   */
+  doReconcile(name: string, options: CallOptionsV1): Promise<DeploymentStatus | undefined>;
+  /** The deployment, or `undefined` when there is none. Only reads. */
+  doGet(name: string, options: CallOptionsV1): Promise<DeploymentStatus | undefined>;
+  /** Every deployment this backend manages. Only reads. */
+  doList(options: CallOptionsV1): AsyncIterable<DeploymentStatus>;
   /** Runs one inference. */
   doPredict(name: string, request: PredictRequest, options: CallOptionsV1): Promise<PredictResponse>;
 }

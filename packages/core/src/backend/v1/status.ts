@@ -28,7 +28,10 @@ export interface DeploymentStatus {
   name: string;
   provider: string;
   state: DeploymentState;
-  /** Why it is in that state (the failure reason, for `Failed`). */
+  /**
+   * Why it is in that state: the failure reason for `Failed`, what is left while converging, and, once
+   * InService again, why the last change did not take (a refused update, a rollback).
+   */
   stateReason?: string;
   replicas: {
     /** What the backend is converging to. */
@@ -41,10 +44,18 @@ export interface DeploymentStatus {
   /** Where to send requests, when it has an address. */
   endpoint?: { url: string };
   device?: DeviceReport;
-  /** The spec it was deployed with, as parsed. */
+  /**
+   * The spec asked for (the backend's record of it), secrets sealed: each secret value is a keyed hash
+   * (`sealed:hmac-sha256:…`), never the value.
+   */
   spec: DeploymentSpec;
-  /** The spec's hash (see `specHash`), for drift detection and idempotency. */
+  /** `deploymentSpecHash` of `spec`: what drift detection and idempotent deploys compare. */
   specHash: string;
+  /**
+   * The hash of the spec that serves now. Equal to `specHash` once converged; another while a change
+   * rolls out (or after a crash left one half done); absent until a first deployment converges.
+   */
+  servingSpecHash?: string;
   createdAt: Date;
   updatedAt: Date;
   /** Anything backend-specific worth showing (resource ids, ARNs, ...). Never secrets. */

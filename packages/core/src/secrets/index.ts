@@ -1,0 +1,2 @@
+export * from './seal-secrets.js';
+export * from './secret-patterns.js';
