@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { decodeDeploymentRecord } from '@mlscale/core/provider-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { ensureBuilt, removeBuild, runCli, startCli, temporaryProject } from './cli-harness.js';
@@ -11,8 +12,20 @@ interface FakeCloud {
   calls: { method: string; name: string }[];
 }
 
-function readCloud(directory: string): FakeCloud {
-  return JSON.parse(readFileSync(join(directory, 'cloud.json'), 'utf8')) as FakeCloud;
+/** The fake cloud, each deployment with the spec its record asks for. */
+function readCloud(directory: string, file = 'cloud.json'): FakeCloud {
+  const stored = JSON.parse(readFileSync(join(directory, file), 'utf8')) as Omit<FakeCloud, 'deployments'> & {
+    deployments: Record<string, { record: string; state: string }>;
+  };
+  const deployments: FakeCloud['deployments'] = {};
+  for (const [name, deployment] of Object.entries(stored.deployments)) {
+    const record = decodeDeploymentRecord(deployment.record);
+    deployments[name] = {
+      spec: record!.desired as FakeCloud['deployments'][string]['spec'],
+      state: deployment.state,
+    };
+  }
+  return { ...stored, deployments };
 }
 
 function writeConfig(
@@ -157,7 +170,7 @@ describe('mlscale plan / apply / destroy, as a subprocess against the file backe
     expect(row?.changes).toEqual([{ path: 'replicas', before: 1, after: 3 }]);
     expect((await runCli(['apply', '--yes'], { cwd: directory })).code).toBe(0);
     expect(readCloud(directory).deployments['mnist-classifier']?.spec.replicas).toBe(3);
-    expect(readCloud(directory).calls.filter((call) => call.method === 'scaleDeployment')).toHaveLength(1);
+    expect(readCloud(directory).calls.filter((call) => call.method === 'updateDeployment')).toHaveLength(1);
 
     writeConfig(directory, { replicas: 3, model: './model-v2.onnx' });
     const rolled = JSON.parse((await runCli(['plan', '--json'], { cwd: directory })).stdout) as PlanJson;
@@ -360,7 +373,7 @@ export default defineConfig({
     expect(dev.changes[0]).toMatchObject({ name: 'mnist-classifier', action: 'create', backend: 'dev' });
     const prodApply = await runCli(['apply', '--env', 'prod', '--yes'], { cwd: directory });
     expect(prodApply.code, prodApply.stderr).toBe(0);
-    const prodCloud = JSON.parse(readFileSync(join(directory, 'prod-cloud.json'), 'utf8')) as FakeCloud;
+    const prodCloud = readCloud(directory, 'prod-cloud.json');
     expect(prodCloud.deployments['mnist-classifier']?.spec.replicas).toBe(4);
     expect(existsSync(join(directory, '.mlscale', 'state', 'default.prod.json'))).toBe(true);
     expect(existsSync(join(directory, 'cloud.json'))).toBe(false);

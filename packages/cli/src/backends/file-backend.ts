@@ -4,16 +4,24 @@ import {
   abortedError,
   type BackendV1,
   type CallOptionsV1,
-  type DeploymentSpec,
   type DeploymentStatus,
   type LogEntry,
   MlscaleError,
   noCapabilitiesV1,
   type PredictRequest,
-  specHash,
   type TrainingJobSpec,
   type TrainingJobStatus,
 } from '@mlscale/core';
+import {
+  convergenceFields,
+  type DeploymentRecord,
+  decodeDeploymentRecord,
+  encodeDeploymentRecord,
+  markConverged,
+  recordPhase,
+  requestDeletion,
+  requestSpec,
+} from '@mlscale/core/provider-utils';
 
 /** Settings of the test-only `file` backend. */
 export interface FileBackendSettings {
@@ -27,11 +35,16 @@ export interface FileBackendSettings {
   provider?: string;
 }
 
+/** One deployment: mlscale's record (as a cloud's tags would hold it) and the "cloud's" own state. */
 interface StoredDeployment {
-  spec: DeploymentSpec;
-  state: DeploymentStatus['state'];
+  /** `encodeDeploymentRecord` of the deployment's record (specs sealed). */
+  record: string;
+  /** What the fake cloud is doing. */
+  state: 'Creating' | 'Updating' | 'InService' | 'Deleting';
   /** When the current transition ends (epoch ms). */
   settlesAt: number;
+  /** The record's desired hash the cloud runs (or is moving to). */
+  runningHash: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -54,7 +67,9 @@ interface StoredState {
 /**
  * A backend that keeps its resources in one JSON file and moves them through their states by the clock.
  * It exists so the CLI's end-to-end tests can run separate `mlscale` processes (apply, kill, apply again)
- * against one shared "cloud"; it is not for users.
+ * against one shared "cloud"; it is not for users. It keeps the convergence contract in its simplest
+ * form: a mutating call records the desired spec and starts the "cloud" moving; reconcile marks the
+ * record converged once the clock says the cloud has finished; reads write nothing.
  */
 export function fileBackend(settings: FileBackendSettings): BackendV1 {
   const provider = settings.provider ?? 'file';
@@ -74,11 +89,15 @@ export function fileBackend(settings: FileBackendSettings): BackendV1 {
     writeFileSync(temporary, JSON.stringify(state, null, 2));
     renameSync(temporary, settings.path);
   };
-  /** Reads, lets `change` act, settles transitions, writes back. */
+  /**
+   * Reads, settles the cloud's transitions by the clock, lets `change` act, writes back what changed.
+   * Reads (`read`) write nothing: a plan against an empty "cloud" leaves no file behind.
+   */
   const transact = <T>(
     options: CallOptionsV1,
     what: string,
     change: (state: StoredState, now: number) => T,
+    read = false,
   ): T => {
     if (options.signal?.aborted) throw abortedError(options.signal, what);
     const state = load();
@@ -86,17 +105,21 @@ export function fileBackend(settings: FileBackendSettings): BackendV1 {
     const now = Date.now();
     settle(state, now);
     const result = change(state, now);
-    // Reads write nothing: a plan against an empty "cloud" leaves no file behind.
-    if (JSON.stringify(state) !== before) save(state);
+    if (!read && JSON.stringify(state) !== before) save(state);
     return result;
   };
+  const recordOf = (stored: StoredDeployment): DeploymentRecord => {
+    const record = decodeDeploymentRecord(stored.record);
+    if (!record) throw new MlscaleError({ code: 'BackendFailure', provider, message: 'Damaged record.' });
+    return record;
+  };
   const settle = (state: StoredState, now: number) => {
-    for (const [name, record] of Object.entries(state.deployments)) {
-      if (record.settlesAt > now) continue;
-      if (record.state === 'Deleting') delete state.deployments[name];
-      else if (record.state === 'Creating' || record.state === 'Updating') {
-        record.state = 'InService';
-        record.updatedAt = new Date(record.settlesAt).toISOString();
+    for (const [name, stored] of Object.entries(state.deployments)) {
+      if (stored.settlesAt > now) continue;
+      if (stored.state === 'Deleting') delete state.deployments[name];
+      else if (stored.state === 'Creating' || stored.state === 'Updating') {
+        stored.state = 'InService';
+        stored.updatedAt = new Date(stored.settlesAt).toISOString();
       }
     }
   };
@@ -104,25 +127,27 @@ export function fileBackend(settings: FileBackendSettings): BackendV1 {
     state.calls.push({ method, name, time: new Date().toISOString() });
     state.logs.push({ target: name, time: new Date().toISOString(), message: `${method} ${name}` });
   };
-  const deploymentStatus = (record: StoredDeployment): DeploymentStatus => {
-    const { spec } = record;
+  const deploymentStatus = (stored: StoredDeployment): DeploymentStatus => {
+    const record = recordOf(stored);
+    const spec = record.desired;
     const desired = spec.autoscaling ? Math.max(spec.replicas, spec.autoscaling.minReplicas) : spec.replicas;
     const entries = spec.traffic ?? [{ model: spec.model, weight: 100 }];
     return {
       name: spec.name,
       provider,
-      state: record.state,
-      replicas: { desired, ready: record.state === 'InService' ? desired : 0 },
+      ...convergenceFields(record, {
+        state: stored.state,
+        matchesDesired: stored.runningHash === record.desiredHash,
+      }),
+      replicas: { desired, ready: stored.state === 'InService' ? desired : 0 },
       ...(spec.autoscaling ? { autoscaling: spec.autoscaling } : {}),
       traffic: entries.map((entry) => ({
         version: 'uri' in entry.model ? entry.model.uri : `${entry.model.name}@${entry.model.version}`,
         weight: entry.weight,
       })),
       endpoint: { url: `file://${spec.name}` },
-      spec,
-      specHash: specHash(spec),
-      createdAt: new Date(record.createdAt),
-      updatedAt: new Date(record.updatedAt),
+      createdAt: new Date(stored.createdAt),
+      updatedAt: new Date(stored.updatedAt),
     };
   };
   const jobStatus = (record: StoredJob, now: number): TrainingJobStatus => {
@@ -146,14 +171,18 @@ export function fileBackend(settings: FileBackendSettings): BackendV1 {
     }
     return found;
   };
-  const change = (state: StoredState, name: string, now: number, spec: DeploymentSpec, method: string) => {
-    const found = existing(state, name);
-    record(state, method, name);
-    found.spec = spec;
-    found.state = provisionMs > 0 ? 'Updating' : 'InService';
-    found.settlesAt = now + provisionMs;
-    found.updatedAt = new Date(now).toISOString();
-    return deploymentStatus(found);
+  /** The cloud starts moving to the record's desired spec. */
+  const start = (
+    stored: StoredDeployment,
+    record: DeploymentRecord,
+    state: StoredDeployment['state'],
+    now: number,
+  ) => {
+    stored.record = encodeDeploymentRecord(record);
+    stored.runningHash = record.desiredHash;
+    stored.state = provisionMs > 0 ? state : state === 'Deleting' ? 'Deleting' : 'InService';
+    stored.settlesAt = now + provisionMs;
+    stored.updatedAt = new Date(now).toISOString();
   };
 
   return {
@@ -175,7 +204,9 @@ export function fileBackend(settings: FileBackendSettings): BackendV1 {
         return transact(options, 'doCreate', (state, now) => {
           const found = state.deployments[spec.name];
           if (found && found.state !== 'Deleting') {
-            if (specHash(found.spec) === specHash(spec)) return deploymentStatus(found);
+            const recorded = recordOf(found);
+            const next = requestSpec(recorded, spec);
+            if (next.desiredHash === recorded.desiredHash) return deploymentStatus(found);
             throw new MlscaleError({
               code: 'AlreadyExists',
               provider,
@@ -183,69 +214,80 @@ export function fileBackend(settings: FileBackendSettings): BackendV1 {
             });
           }
           record(state, 'createDeployment', spec.name);
-          const stored: StoredDeployment = {
-            spec,
-            state: provisionMs > 0 ? 'Creating' : 'InService',
-            settlesAt: now + provisionMs,
+          const stored = {
             createdAt: new Date(now).toISOString(),
-            updatedAt: new Date(now).toISOString(),
-          };
+          } as StoredDeployment;
+          start(stored, requestSpec(undefined, spec), 'Creating', now);
           state.deployments[spec.name] = stored;
           return deploymentStatus(stored);
         });
       },
       async doGet(name, options) {
-        return transact(options, 'doGet', (state) => {
-          const found = state.deployments[name];
-          return found ? deploymentStatus(found) : undefined;
-        });
+        return transact(
+          options,
+          'doGet',
+          (state) => {
+            const found = state.deployments[name];
+            return found ? deploymentStatus(found) : undefined;
+          },
+          true,
+        );
       },
       async *doList(options) {
-        const statuses = transact(options, 'doList', (state) =>
-          Object.values(state.deployments).map(deploymentStatus),
+        const statuses = transact(
+          options,
+          'doList',
+          (state) => Object.values(state.deployments).map(deploymentStatus),
+          true,
         );
         yield* statuses;
       },
       async doUpdate(spec, options) {
-        return transact(options, 'doUpdate', (state, now) =>
-          change(state, spec.name, now, spec, 'updateDeployment'),
-        );
-      },
-      async doScale(name, replicas, options) {
-        return transact(options, 'doScale', (state, now) => {
-          const found = existing(state, name);
-          return change(state, name, now, { ...found.spec, replicas }, 'scaleDeployment');
-        });
-      },
-      async doAutoscale(name, policy, options) {
-        return transact(options, 'doAutoscale', (state, now) => {
-          const { autoscaling: _previous, ...rest } = existing(state, name).spec;
-          return change(
-            state,
-            name,
-            now,
-            policy ? { ...rest, autoscaling: policy } : rest,
-            'autoscaleDeployment',
-          );
+        return transact(options, 'doUpdate', (state, now) => {
+          const found = existing(state, spec.name);
+          const recorded = recordOf(found);
+          const next = requestSpec(recorded, spec);
+          if (next.desiredHash !== recorded.desiredHash) {
+            record(state, 'updateDeployment', spec.name);
+            start(found, next, 'Updating', now);
+          }
+          return deploymentStatus(found);
         });
       },
       async doDelete(name, options) {
         return transact(options, 'doDelete', (state, now) => {
           const found = state.deployments[name];
           if (!found) return false;
-          if (found.state !== 'Deleting') record(state, 'deleteDeployment', name);
-          found.state = 'Deleting';
-          found.settlesAt = now + provisionMs;
+          if (found.state !== 'Deleting') {
+            record(state, 'deleteDeployment', name);
+            start(found, requestDeletion(recordOf(found)), 'Deleting', now);
+          }
           settle(state, now);
           return true;
         });
       },
+      async doReconcile(name, options) {
+        return transact(options, 'doReconcile', (state) => {
+          const found = state.deployments[name];
+          if (!found) return undefined;
+          const recorded = recordOf(found);
+          // The cloud has finished what the record asks: the record says so.
+          if (
+            found.state === 'InService' &&
+            found.runningHash === recorded.desiredHash &&
+            recordPhase(recorded) !== 'converged'
+          ) {
+            found.record = encodeDeploymentRecord(markConverged(recorded));
+          }
+          return deploymentStatus(found);
+        });
+      },
       async doPredict(name, request: PredictRequest, options) {
         return transact(options, 'doPredict', (state) => {
-          const found = existing(state, name);
+          existing(state, name);
           // Doubles every input, so answers are checkable without a model runtime.
           return {
-            modelName: found.spec.name,
+            modelName: name,
             outputs: request.inputs.map((input) => ({
               ...input,
               name: `${input.name}_doubled`,

@@ -1,7 +1,9 @@
 import {
   type DeploymentSpec,
+  deploymentSpecHash,
   type MlscaleClient,
   MlscaleError,
+  sealDeploymentSpec,
   specHash,
   type TrainingJobSpec,
   terminalTrainingJobStates,
@@ -187,8 +189,13 @@ async function applyRow(row: PlannedChange, options: ApplyPlanOptions): Promise<
       name: row.name,
       backend: row.backend,
       provider: client.backend.provider,
-      specHash: specHash(spec),
-      spec,
+      // Deployments as their backends record them: secrets sealed.
+      ...(row.kind === 'deployment'
+        ? {
+            specHash: deploymentSpecHash(spec as DeploymentSpec),
+            spec: sealDeploymentSpec(spec as DeploymentSpec),
+          }
+        : { specHash: specHash(spec), spec }),
     });
 
   if (row.action === 'destroy') {
@@ -207,7 +214,7 @@ async function applyRow(row: PlannedChange, options: ApplyPlanOptions): Promise<
   }
   const spec = row.spec;
   if (!spec) throw new MlscaleError({ code: 'InvalidSpec', message: `No spec for ${row.kind}/${row.name}.` });
-  const hash = specHash(spec);
+  const hash = row.kind === 'deployment' ? deploymentSpecHash(spec as DeploymentSpec) : specHash(spec);
 
   if (row.kind === 'trainingJob') {
     const jobSpec = spec as TrainingJobSpec;
@@ -261,44 +268,20 @@ async function applyRow(row: PlannedChange, options: ApplyPlanOptions): Promise<
         action: row.action,
         specHash: hash,
       });
-      const fields = new Set(row.changes.map((change) => change.path.split('.')[0]));
-      // The narrowest call that does the job: scaling does not redeploy anything on any cloud.
-      if (fields.size === 1 && fields.has('replicas') && !deploymentSpec.autoscaling) {
-        await client.scale(row.name, deploymentSpec.replicas, operation);
-      } else if (fields.size === 1 && fields.has('autoscaling')) {
-        await client.autoscale(row.name, deploymentSpec.autoscaling ?? null, operation);
-      } else {
-        await client.update(deploymentSpec, operation);
-      }
+      // The file's spec replaces the recorded one whole; the backend applies scaling-only changes in
+      // place and rolls a new model out.
+      await client.update(deploymentSpec, { ...operation, replace: true });
       break;
     }
     case 'unchanged':
-      if (row.liveState !== 'InService') await waitForDeployment(client, row.name, options);
+      // Recorded as the file says. Not converged (a killed apply, or drift): sending the spec again
+      // gives the backend what only this process has (secret values) and drives it to the end.
+      if (row.liveState !== 'InService') await client.update(deploymentSpec, { ...operation, replace: true });
       break;
     default:
       break;
   }
   await record(deploymentSpec);
-}
-
-async function waitForDeployment(
-  client: MlscaleClient,
-  name: string,
-  options: ApplyPlanOptions,
-): Promise<void> {
-  await waitFor({
-    description: `deployment '${name}' to be InService`,
-    minDelayMs: 100,
-    maxDelayMs: 5000,
-    maxWaitMs: options.timeoutMs ?? 60 * 60_000,
-    ...(options.signal ? { signal: options.signal } : {}),
-    check: async (signal) => {
-      const status = await client.get(name, signal ? { signal } : {});
-      if (status.state === 'InService') return { state: 'SUCCESS', value: status };
-      if (status.state === 'Failed') return { state: 'FAILURE', reason: status.stateReason ?? 'Failed' };
-      return { state: 'RETRY', progress: status.state };
-    },
-  });
 }
 
 async function waitForJob(

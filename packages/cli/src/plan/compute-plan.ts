@@ -1,7 +1,9 @@
 import {
   type DeploymentSpec,
   type DeploymentStatus,
+  deploymentSpecHash,
   MlscaleError,
+  sealDeploymentSpec,
   specHash,
   type TrainingJobSpec,
   type TrainingJobStatus,
@@ -240,8 +242,10 @@ function classify(
     };
   }
   if (resource.kind !== 'deployment' || live.kind !== 'deployment') return { action: 'create', changes: [] };
-  const desiredHash = specHash(resource.spec);
-  const changes = diffSpecs(live.status.spec, resource.spec);
+  // Backends record specs sealed (secrets as keyed hashes): compare and show the file's spec the same way.
+  const wanted = sealDeploymentSpec(resource.spec as DeploymentSpec);
+  const desiredHash = deploymentSpecHash(wanted);
+  const changes = diffSpecs(live.status.spec, wanted);
   if (live.status.state === 'Failed') {
     return {
       action: 'replace',
@@ -251,11 +255,19 @@ function classify(
     };
   }
   if (live.status.specHash === desiredHash || changes.length === 0) {
+    // Recorded as the file says; apply still finishes it if it has not converged (a killed apply, drift).
+    const converged =
+      liveState === 'InService' &&
+      (live.status.servingSpecHash ?? live.status.specHash) === live.status.specHash;
     return {
       action: 'unchanged',
       changes: [],
-      liveState,
-      ...(liveState === 'InService' ? {} : { reason: `still ${liveState}: apply waits for it` }),
+      liveState: converged ? 'InService' : liveState === 'InService' ? 'Updating' : liveState,
+      ...(converged
+        ? {}
+        : {
+            reason: `still ${liveState === 'InService' ? 'converging' : liveState}${live.status.stateReason ? ` (${live.status.stateReason})` : ''}: apply finishes it`,
+          }),
     };
   }
   const top = (change: FieldChange) => change.path.split('.')[0] ?? change.path;
