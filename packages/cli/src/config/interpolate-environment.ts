@@ -32,7 +32,7 @@ export function interpolateEnvironment(
       });
     }
     if (Array.isArray(item)) return item.map((element, index) => walk(element, [...path, index]));
-    if (item !== null && typeof item === 'object' && !(item instanceof Date)) {
+    if (isPlainObject(item)) {
       const result: Record<string, unknown> = {};
       for (const [key, element] of Object.entries(item)) result[key] = walk(element, [...path, key]);
       return result;
@@ -40,6 +40,17 @@ export function interpolateEnvironment(
     return item;
   };
   return { value: walk(value, []), issues };
+}
+
+/**
+ * Whether `item` is plain data (an object literal, or parsed YAML/JSON). Anything else — a class instance
+ * a TypeScript config passes through, such as gRPC channel credentials or an Azure token credential — is
+ * kept as it is: rebuilding it as a plain object would drop its prototype and break it.
+ */
+function isPlainObject(item: unknown): item is Record<string, unknown> {
+  if (item === null || typeof item !== 'object') return false;
+  const prototype = Object.getPrototypeOf(item);
+  return prototype === Object.prototype || prototype === null;
 }
 
 /** `deployments[0].model.uri` from `['deployments', 0, 'model', 'uri']`. */
