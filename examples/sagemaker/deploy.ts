@@ -25,7 +25,7 @@ export async function runSageMakerExample(log: (line: string) => void = console.
       credentials: { accessKeyId: 'AKIAEXAMPLEEXAMPLE00', secretAccessKey: 'example-secret' },
       roleArn: 'arn:aws:iam::123456789012:role/mlscale-sagemaker',
       servingImage: '123456789012.dkr.ecr.us-east-1.amazonaws.com/mlscale-server:0.1.0',
-      polling: { minDelayMs: 100, maxDelayMs: 500, logIntervalMs: 200 },
+      polling: { logIntervalMs: 200 },
     }),
     polling: { minDelayMs: 100, maxDelayMs: 500 },
     onEvent: (event) => {

@@ -1,5 +1,7 @@
-import { specHash } from '@mlscale/core';
+import { createMlscale, isSealedValue, MlscaleError, specHash } from '@mlscale/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fleetNames } from '../src/adapter/deployment-fleet.js';
+import { sagemaker } from '../src/index.js';
 import { type Harness, roleArn, servingImage, startHarness } from './emulator-harness.js';
 
 let harness: Harness;
@@ -9,6 +11,7 @@ beforeAll(async () => {
 afterAll(async () => harness.close());
 
 const modelUri = 's3://mlscale-models/mnist/model.tar.gz';
+const apiToken = 'sk-deploy-requests-TOKEN-51c0';
 
 describe('the exact requests sagemaker() sends', () => {
   it('deploys with autoscaling: CreateModel → CreateEndpointConfig → CreateEndpoint, then target tracking once InService', async () => {
@@ -25,41 +28,46 @@ describe('the exact requests sagemaker() sends', () => {
         scaleInCooldownSeconds: 120,
         scaleOutCooldownSeconds: 30,
       },
-      environment: { LOG_LEVEL: 'info' },
+      environment: { LOG_LEVEL: 'info', API_TOKEN: apiToken },
       encryption: { keyId: 'arn:aws:kms:us-east-1:123456789012:key/abcd' },
       network: { subnets: ['subnet-1'], securityGroups: ['sg-1'] },
       tags: { team: 'vision' },
     };
     const status = await client.deploy(spec);
     const hash = status.specHash;
-    const short = hash.slice(0, 10);
+    // Config and models are named from the recorded (sealed) spec's fleet.
+    const names = fleetNames(status.spec);
+    expect(names.endpointConfig).toMatch(/^mnist-auto-[0-9a-f]{10}$/);
 
     const [model] = emulator.requestsFor('CreateModel');
     expect(model?.input).toMatchObject({
-      ModelName: `mnist-auto-${short}-m0`,
+      ModelName: names.models[0],
       ExecutionRoleArn: roleArn,
       PrimaryContainer: {
         Image: servingImage,
         ModelDataUrl: modelUri,
-        Environment: { LOG_LEVEL: 'info', MLSCALE_MODEL_FORMAT: 'onnx' },
+        // The one place the secret's value goes: the container's own environment.
+        Environment: { LOG_LEVEL: 'info', API_TOKEN: apiToken, MLSCALE_MODEL_FORMAT: 'onnx' },
       },
       VpcConfig: { Subnets: ['subnet-1'], SecurityGroupIds: ['sg-1'] },
     });
-    expect(model?.input.Tags).toEqual(
-      expect.arrayContaining([
-        { Key: 'mlscale:deployment', Value: 'mnist-auto' },
-        { Key: 'mlscale:spec-hash', Value: hash },
-        { Key: 'team', Value: 'vision' },
-      ]),
-    );
+    // Models and configs carry small tags, never the spec.
+    const smallTags = [
+      { Key: 'mlscale:deployment', Value: 'mnist-auto' },
+      { Key: 'mlscale:spec-hash', Value: hash },
+      { Key: 'mlscale:fleet-hash', Value: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      { Key: 'team', Value: 'vision' },
+    ];
+    expect(model?.input.Tags).toEqual(smallTags);
 
     const [config] = emulator.requestsFor('CreateEndpointConfig');
+    expect(config?.input.Tags).toEqual(smallTags);
     expect(config?.input).toMatchObject({
-      EndpointConfigName: `mnist-auto-${short}`,
+      EndpointConfigName: names.endpointConfig,
       ProductionVariants: [
         {
           VariantName: 'AllTraffic',
-          ModelName: `mnist-auto-${short}-m0`,
+          ModelName: names.models[0],
           InitialVariantWeight: 100,
           InstanceType: 'ml.c5.xlarge',
           InitialInstanceCount: 2,
@@ -71,8 +79,28 @@ describe('the exact requests sagemaker() sends', () => {
     const [endpoint] = emulator.requestsFor('CreateEndpoint');
     expect(endpoint?.input).toMatchObject({
       EndpointName: 'mnist-auto',
-      EndpointConfigName: `mnist-auto-${short}`,
+      EndpointConfigName: names.endpointConfig,
     });
+    // The endpoint carries the record: chunks of at most 256 characters, their count, the owner, the
+    // user's tags; 50 tags at most.
+    const endpointTags = endpoint?.input.Tags as { Key: string; Value: string }[];
+    expect(endpointTags.length).toBeLessThanOrEqual(50);
+    const chunks = endpointTags.filter((tag) => /^mlscale:record-\d+$/.test(tag.Key));
+    expect(chunks.length).toBeGreaterThan(0);
+    expect(chunks.every((tag) => tag.Value.length <= 256)).toBe(true);
+    expect(endpointTags).toEqual(
+      expect.arrayContaining([
+        { Key: 'mlscale:deployment', Value: 'mnist-auto' },
+        { Key: 'mlscale:chunks', Value: String(chunks.length) },
+        { Key: 'team', Value: 'vision' },
+      ]),
+    );
+    // The secret is sealed in the record and the status, and absent from every request but CreateModel.
+    expect(isSealedValue(status.spec.environment?.API_TOKEN)).toBe(true);
+    expect(status.spec.environment?.LOG_LEVEL).toBe('info');
+    const elsewhere = emulator.requests.filter((request) => request.operation !== 'CreateModel');
+    expect(JSON.stringify(elsewhere)).not.toContain(apiToken);
+    expect(JSON.stringify(await client.get('mnist-auto'))).not.toContain(apiToken);
 
     expect(emulator.requestsFor('RegisterScalableTarget').map((request) => request.input)).toEqual([
       {
@@ -111,6 +139,7 @@ describe('the exact requests sagemaker() sends', () => {
       target: { metric: 'requestsPerSecond', value: 10 },
     });
     expect(status.specHash).toBe(specHash({ ...status.spec }));
+    expect(status.servingSpecHash).toBe(status.specHash);
     expect(status.replicas).toEqual({ desired: 2, ready: 2 });
   });
 
@@ -128,7 +157,7 @@ describe('the exact requests sagemaker() sends', () => {
     expect(config?.input.ProductionVariants).toEqual([
       {
         VariantName: 'AllTraffic',
-        ModelName: `mnist-serverless-${status.specHash.slice(0, 10)}-m0`,
+        ModelName: fleetNames(status.spec).models[0],
         InitialVariantWeight: 100,
         ServerlessConfig: { MemorySizeInMB: 3072, MaxConcurrency: 8, ProvisionedConcurrency: 2 },
       },
@@ -161,7 +190,7 @@ describe('the exact requests sagemaker() sends', () => {
     await client.delete('mnist-serverless');
   });
 
-  it('updates with a canary: a new config, blue/green with canary traffic shifting and an error-rate rollback alarm; the old config and model go once InService', async () => {
+  it('updates with a canary: a new config, blue/green with canary traffic shifting and an error-rate rollback alarm put first; the old config, model and alarm go once InService', async () => {
     const { client, emulator } = harness;
     const first = await client.deploy({ name: 'mnist-canary', model: { uri: modelUri } });
     const oldConfig = first.details?.endpointConfigName as string;
@@ -172,6 +201,33 @@ describe('the exact requests sagemaker() sends', () => {
       rollout: { steps: [10, 100], stepSeconds: 300, maxErrorRate: 0.02 },
     });
     const sent = emulator.requests.slice(before).filter((request) => !request.error);
+    const order = sent.map((request) => request.operation);
+    // New models and config first, then the record, the alarm, the update; garbage collection last.
+    expect(
+      order.filter((operation) =>
+        [
+          'CreateModel',
+          'CreateEndpointConfig',
+          'AddTags',
+          'PutMetricAlarm',
+          'UpdateEndpoint',
+          'DeleteEndpointConfig',
+          'DeleteModel',
+          'DeleteAlarms',
+        ].includes(operation),
+      ),
+    ).toEqual([
+      'CreateModel',
+      'CreateEndpointConfig',
+      'AddTags',
+      'PutMetricAlarm',
+      'UpdateEndpoint',
+      'AddTags',
+      'AddTags',
+      'DeleteEndpointConfig',
+      'DeleteModel',
+      'DeleteAlarms',
+    ]);
     const alarm = sent.find((request) => request.operation === 'PutMetricAlarm');
     expect(alarm?.input).toMatchObject({
       AlarmName: 'mlscale-rollback-mnist-canary',
@@ -188,7 +244,7 @@ describe('the exact requests sagemaker() sends', () => {
     const update = sent.find((request) => request.operation === 'UpdateEndpoint');
     expect(update?.input).toEqual({
       EndpointName: 'mnist-canary',
-      EndpointConfigName: `mnist-canary-${updated.specHash.slice(0, 10)}`,
+      EndpointConfigName: fleetNames(updated.spec).endpointConfig,
       DeploymentConfig: {
         BlueGreenUpdatePolicy: {
           TrafficRoutingConfiguration: {
@@ -205,15 +261,23 @@ describe('the exact requests sagemaker() sends', () => {
     expect(sent.some((request) => request.operation === 'UpdateEndpointWeightsAndCapacities')).toBe(false);
     expect(updated.state).toBe('InService');
     expect(updated.details?.endpointConfigName).not.toBe(oldConfig);
-    // Reading it once InService removes the retired config and its model.
-    await client.get('mnist-canary');
+    // The step that found it InService on the new config removed the old config, its model and the alarm.
     expect(emulator.state.endpointConfigs.has(oldConfig)).toBe(false);
-    expect([...emulator.state.models.keys()].filter((name) => name.startsWith('mnist-canary'))).toEqual([
-      `mnist-canary-${updated.specHash.slice(0, 10)}-m0`,
+    expect([...emulator.state.models.keys()].filter((name) => name.startsWith('mnist-canary'))).toEqual(
+      fleetNames(updated.spec).models,
+    );
+    expect(emulator.state.alarms.has('mlscale-rollback-mnist-canary')).toBe(false);
+    // A read after that changes nothing.
+    const reads = emulator.requests.length;
+    await client.get('mnist-canary');
+    expect(emulator.requests.slice(reads).map((request) => request.operation)).toEqual([
+      'DescribeEndpoint',
+      'ListTags',
+      'DescribeScalableTargets',
     ]);
   });
 
-  it('a blue/green update of an autoscaled endpoint lifts the policy for the update and puts it back once InService', async () => {
+  it('a model update of an autoscaled endpoint keeps its autoscaling; an instance type change lifts it for the update and puts it back', async () => {
     const { client, emulator } = harness;
     const autoscaling = {
       minReplicas: 1,
@@ -221,27 +285,38 @@ describe('the exact requests sagemaker() sends', () => {
       target: { metric: 'cpuUtilization' as const, value: 70 },
     };
     await client.deploy({ name: 'mnist-scaled', model: { uri: modelUri }, autoscaling });
-    const before = emulator.requests.length;
-    const updated = await client.update({
-      name: 'mnist-scaled',
-      model: { uri: 's3://mlscale-models/v3/model.tar.gz' },
-      autoscaling,
-    });
-    const order = emulator.requests
-      .slice(before)
-      .filter((request) => !request.error)
-      .map((request) => request.operation)
-      .filter((operation) =>
-        ['DeregisterScalableTarget', 'UpdateEndpoint', 'RegisterScalableTarget', 'PutScalingPolicy'].includes(
-          operation,
-        ),
-      );
-    expect(order).toEqual([
+    const scalingOperations = [
       'DeregisterScalableTarget',
+      'DeleteScalingPolicy',
       'UpdateEndpoint',
       'RegisterScalableTarget',
       'PutScalingPolicy',
-    ]);
+    ];
+    const orderSince = (before: number) =>
+      emulator.requests
+        .slice(before)
+        .filter((request) => !request.error)
+        .map((request) => request.operation)
+        .filter((operation) => scalingOperations.includes(operation));
+    const registered = () =>
+      [...emulator.state.scalableTargets.values()]
+        .filter((target) => target.ResourceId.includes('mnist-scaled'))
+        .map((target) => [target.ResourceId, target.MinCapacity, target.MaxCapacity]);
+
+    // SageMaker lets the model of a scaled variant change: nothing is deregistered.
+    let before = emulator.requests.length;
+    const unsubscribe = emulator.onOperation((request) => {
+      if (request.operation === 'UpdateEndpoint')
+        expect(registered(), 'registered while the update runs').toEqual([
+          ['endpoint/mnist-scaled/variant/AllTraffic', 1, 3],
+        ]);
+    });
+    const updated = await client.update({
+      name: 'mnist-scaled',
+      model: { uri: 's3://mlscale-models/v3/model.tar.gz' },
+    });
+    unsubscribe();
+    expect(orderSince(before)).toEqual(['UpdateEndpoint']);
     expect(updated.autoscaling).toMatchObject({
       minReplicas: 1,
       maxReplicas: 3,
@@ -261,13 +336,51 @@ describe('the exact requests sagemaker() sends', () => {
         ],
       },
     });
+
+    // A new instance type for a scaled variant: Application Auto Scaling must let go of it first.
+    before = emulator.requests.length;
+    const retyped = await client.update({ name: 'mnist-scaled', instance: { type: 'ml.c5.xlarge' } });
+    expect(orderSince(before)).toEqual([
+      'DeregisterScalableTarget',
+      'UpdateEndpoint',
+      'RegisterScalableTarget',
+      'PutScalingPolicy',
+    ]);
+    expect(retyped.state).toBe('InService');
+    expect(retyped.autoscaling).toMatchObject({ minReplicas: 1, maxReplicas: 3 });
+    expect(registered()).toEqual([['endpoint/mnist-scaled/variant/AllTraffic', 1, 3]]);
+
     await client.autoscale('mnist-scaled', null);
     expect((await client.get('mnist-scaled')).autoscaling).toBeUndefined();
-    expect(
-      [...emulator.state.scalableTargets.values()].filter((target) =>
-        target.ResourceId.includes('mnist-scaled'),
-      ),
-    ).toEqual([]);
+    expect(registered()).toEqual([]);
+  });
+
+  it("a new model from a process that never saw the secrets: the new container gets the running one's values", async () => {
+    const { client, emulator } = harness;
+    const first = await client.deploy({
+      name: 'mnist-secret',
+      model: { uri: modelUri },
+      environment: { API_TOKEN: apiToken, LOG_LEVEL: 'info' },
+    });
+    const other = createMlscale({
+      backend: sagemaker(harness.settings),
+      polling: { minDelayMs: 5, maxDelayMs: 20 },
+    });
+    // The client merges the change onto the recorded spec: the token comes back sealed.
+    const updated = await other.update({
+      name: 'mnist-secret',
+      model: { uri: 's3://mlscale-models/v4/model.tar.gz' },
+    });
+    await other.close();
+    expect(updated.state).toBe('InService');
+    expect(updated.spec.environment?.API_TOKEN).toBe(first.spec.environment?.API_TOKEN);
+    const model = emulator.state.models.get(fleetNames(updated.spec).models[0]!);
+    const container = model?.PrimaryContainer as { Environment?: Record<string, string> } | undefined;
+    expect(container?.Environment).toMatchObject({
+      API_TOKEN: apiToken,
+      LOG_LEVEL: 'info',
+    });
+    await client.delete('mnist-secret');
   });
 
   it('changes only capacity and weights in place with UpdateEndpointWeightsAndCapacities', async () => {
@@ -321,7 +434,7 @@ describe('the exact requests sagemaker() sends', () => {
     expect(Object.fromEntries(served)).toEqual({ 'variant-1': 6, 'variant-2': 2 });
   });
 
-  it('rolls a canary back when its alarm fires, and restores the recorded spec', async () => {
+  it('rolls a canary back when its alarm fires: the update fails, the record goes back to the serving spec, and the new config goes', async () => {
     const { client, emulator } = harness;
     const first = await client.deploy({ name: 'mnist-rollback', model: { uri: modelUri } });
     const unsubscribe = emulator.onOperation((request) => {
@@ -331,8 +444,9 @@ describe('the exact requests sagemaker() sends', () => {
           alarm.manual = { StateValue: 'ALARM', StateReason: 'test: error rate 50%', at: Date.now() };
       }
     });
+    let error: unknown;
     try {
-      const error = await client
+      error = await client
         .update({
           name: 'mnist-rollback',
           model: { uri: 's3://mlscale-models/broken/model.tar.gz' },
@@ -340,19 +454,26 @@ describe('the exact requests sagemaker() sends', () => {
         })
         .then(() => undefined)
         .catch((caught: unknown) => caught);
-      // The update itself settles InService (on the old fleet); the status says why.
-      expect(error).toBeUndefined();
     } finally {
       unsubscribe();
     }
+    expect(MlscaleError.hasCode(error, 'BackendFailure')).toBe(true);
+    expect((error as MlscaleError).retryable).toBe(false);
+    expect((error as Error).message).toMatch(/rolled the update .* back/);
+    expect((error as Error).message).toContain(`keeps serving spec ${first.specHash.slice(0, 12)}`);
     const after = await client.get('mnist-rollback');
+    expect(after.state).toBe('InService');
     expect(after.details?.endpointConfigName).toBe(first.details?.endpointConfigName);
     expect(after.stateReason).toContain('rolled back');
     expect(after.specHash).toBe(first.specHash);
+    expect(after.servingSpecHash).toBe(first.specHash);
     expect(after.spec.model).toEqual(first.spec.model);
-    // The new config the rollback abandoned is cleaned up.
+    // The config the rollback abandoned is cleaned up, with its model.
     expect(
       [...emulator.state.endpointConfigs.keys()].filter((name) => name.startsWith('mnist-rollback')),
     ).toEqual([first.details?.endpointConfigName]);
+    expect([...emulator.state.models.keys()].filter((name) => name.startsWith('mnist-rollback'))).toEqual(
+      fleetNames(first.spec).models,
+    );
   });
 });

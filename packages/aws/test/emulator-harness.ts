@@ -18,7 +18,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** An emulator, a sagemaker() backend on it (SDK retries off, adapter retries fast) and a client. */
+/**
+ * An emulator, a sagemaker() backend on it and a client. The SDK makes one attempt per request (the
+ * default); the client's retry policy, fast here, is the one retry layer.
+ */
 export async function startHarness(
   emulatorOptions: AwsEmulatorOptions = {},
   overrides: Partial<SageMakerSettings> = {},
@@ -30,9 +33,7 @@ export async function startHarness(
     credentials: fakeCredentials,
     roleArn,
     servingImage,
-    maxAttempts: 1,
-    retry: { maxAttempts: 6, baseDelayMs: 1, maxDelayMs: 5 },
-    polling: { minDelayMs: 5, maxDelayMs: 20, logIntervalMs: 10 },
+    polling: { logIntervalMs: 10 },
     ...overrides,
   };
   const client = createMlscale({

@@ -1,10 +1,16 @@
-import { deploymentSpecSchema, MlscaleError } from '@mlscale/core';
+import { gzipSync } from 'node:zlib';
+import { deploymentSpecSchema, MlscaleError, sealDeploymentSpec } from '@mlscale/core';
+import { markConverged, requestSpec } from '@mlscale/core/provider-utils';
 import { describe, expect, it } from 'vitest';
 import { policyFromAutoScaling, scalingPolicyRequest } from './autoscaling-translation.js';
 import { awsErrorCode, fromAwsError, redactAwsText } from './aws-error.js';
+import { fleetHash } from './deployment-fleet.js';
 import { blueGreenDeploymentConfig, instanceTypeFor } from './deployment-requests.js';
+import { readRecord, recordTags, staleTagKeys } from './endpoint-record.js';
+import { configOfModelName, deploymentResourceNames, isConfigNameOf } from './resource-names.js';
+import { tagRecord } from './resource-tags.js';
 import { resolveSageMakerSettings } from './sagemaker-settings.js';
-import { specFromTags, specTags, tagRecord } from './spec-tags.js';
+import { specChunkTags, specFromChunkTags } from './spec-chunk-tags.js';
 
 const spec = (input: object) =>
   deploymentSpecSchema.parse({ name: 'demo', model: { uri: 's3://b/m.tar.gz' }, ...input });
@@ -27,6 +33,30 @@ describe('AWS errors', () => {
     expect(awsErrorCode('ResourceInUse', 'x', 400)).toBe('Conflict');
     expect(awsErrorCode('InternalFailure', 'x', 500)).toBe('BackendFailure');
     expect(awsErrorCode('Whatever', 'x', 429)).toBe('Throttled');
+    expect(awsErrorCode('ValidationException', 'Cannot update in-progress endpoint "arn".', 400)).toBe(
+      'Conflict',
+    );
+  });
+
+  it('marks retryable only what may succeed when asked again', () => {
+    const classify = (name: string, status: number, extra: object = {}, message = 'x') =>
+      fromAwsError(
+        Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status }, ...extra }),
+        'SageMaker',
+        'UpdateEndpoint',
+      );
+    expect(classify('ThrottlingException', 400).retryable).toBe(true);
+    expect(classify('InternalFailure', 500, { $fault: 'server' }).retryable).toBe(true);
+    expect(classify('ServiceUnavailable', 503).retryable).toBe(true);
+    expect(classify('TimeoutError', 0).retryable).toBe(true);
+    expect(classify('Error', 0, { code: 'ECONNRESET' }).retryable).toBe(true);
+    expect(
+      classify('ValidationException', 400, {}, 'Cannot update in-progress endpoint "arn".').retryable,
+    ).toBe(true);
+    for (const refused of ['AccessDeniedException', 'ValidationException', 'ResourceLimitExceeded', 'Odd']) {
+      expect([refused, classify(refused, 400).retryable]).toEqual([refused, false]);
+    }
+    expect(classify('ModelError', 424).retryable).toBe(false);
   });
 
   it('keeps the request id, hides the raw HTTP exchange and masks AWS secrets', () => {
@@ -76,22 +106,150 @@ describe('settings', () => {
     expect(error).toMatchObject({ code: 'InvalidSpec' });
     expect((error as MlscaleError).issues.map((issue) => issue.path).sort()).toEqual(['region', 'roleArn']);
   });
+
+  it('refuses the retry and wait settings that moved to the client, saying where', () => {
+    const moved = (() => {
+      try {
+        resolveSageMakerSettings(
+          { retry: { maxAttempts: 6 }, polling: { minDelayMs: 5, logIntervalMs: 10 } } as never,
+          {},
+        );
+      } catch (caught) {
+        return caught as MlscaleError;
+      }
+    })();
+    expect(moved?.code).toBe('InvalidSpec');
+    expect(moved?.issues.map((issue) => issue.path).sort()).toEqual(['polling.minDelayMs', 'retry']);
+    expect(moved?.message).toContain('createMlscale({ backend, retry })');
+    expect(resolveSageMakerSettings({}, {}).maxAttempts).toBeUndefined();
+  });
 });
 
-describe('spec tags', () => {
+describe('spec chunk tags (training jobs)', () => {
   it('round-trips a spec through 256-character tag values', () => {
     const large = spec({
       environment: Object.fromEntries(
         Array.from({ length: 40 }, (_, index) => [`VARIABLE_${index}`, `value-${index}-${'x'.repeat(20)}`]),
       ),
     });
-    const tags = specTags(large);
+    const tags = specChunkTags(large);
     expect(tags.length).toBeGreaterThan(1);
     expect(
       tags.every((tag) => tag.Value.length <= 256 && /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u.test(tag.Value)),
     ).toBe(true);
-    expect(specFromTags(tagRecord(tags))).toEqual(JSON.parse(JSON.stringify(large)));
-    expect(specFromTags({ 'mlscale:spec-0': 'garbage' })).toBeUndefined();
+    expect(specFromChunkTags(tagRecord(tags))).toEqual(JSON.parse(JSON.stringify(large)));
+    expect(specFromChunkTags({ 'mlscale:spec-0': 'garbage' })).toBeUndefined();
+  });
+});
+
+describe('the deployment record in endpoint tags', () => {
+  const secret = 'sk-helper-SECRET-9d1e';
+  const base = spec({ environment: { API_TOKEN: secret, LOG_LEVEL: 'debug' }, tags: { team: 'vision' } });
+
+  it('is sealed, chunked within SageMaker tag limits, and read back', () => {
+    const record = requestSpec(undefined, base);
+    const tags = recordTags('demo', record);
+    expect(JSON.stringify(tags)).not.toContain(secret);
+    expect(tags).toMatchObject({ 'mlscale:deployment': 'demo', team: 'vision' });
+    expect(Number(tags['mlscale:chunks'])).toBe(
+      Object.keys(tags).filter((key) => /^mlscale:record-\d+$/.test(key)).length,
+    );
+    for (const value of Object.values(tags)) expect(value.length).toBeLessThanOrEqual(256);
+    expect(readRecord('demo', tags, undefined)?.desiredHash).toBe(record.desiredHash);
+    expect(readRecord('other', tags, undefined)).toBeUndefined();
+  });
+
+  it('reads only the current chunks, so a crash before stale chunks are deleted leaves it readable', () => {
+    const large = requestSpec(
+      undefined,
+      spec({
+        environment: Object.fromEntries(
+          Array.from({ length: 30 }, (_, index) => [`V${index}`, `${index}-${Math.random().toString(36)}`]),
+        ),
+      }),
+    );
+    const small = markConverged(requestSpec(undefined, base));
+    const before = recordTags('demo', large);
+    const after = recordTags('demo', small);
+    expect(Number(before['mlscale:chunks'])).toBeGreaterThan(Number(after['mlscale:chunks']));
+    // AddTags wrote the small record over the large one; DeleteTags of the tail never came.
+    const leftover = { ...before, ...after };
+    expect(readRecord('demo', leftover, undefined)?.desiredHash).toBe(small.desiredHash);
+    expect(staleTagKeys(leftover, after, large).sort()).toEqual(
+      Object.keys(before)
+        .filter((key) => !(key in after))
+        .sort(),
+    );
+  });
+
+  it('refuses with InvalidSpec a record that does not fit beside the user tags', () => {
+    const crowded = spec({
+      tags: Object.fromEntries(Array.from({ length: 48 }, (_, index) => [`tag-${index}`, 'x'])),
+    });
+    expect(() => recordTags('demo', requestSpec(undefined, crowded))).toThrow(
+      expect.objectContaining({ code: 'InvalidSpec' }),
+    );
+  });
+
+  it("reads an earlier adapter's spec tags as a converged record, sealed, and marks them stale", () => {
+    const legacy = Object.fromEntries(
+      specChunkTags(JSON.parse(JSON.stringify(base))).map((tag) => [tag.Key, tag.Value]),
+    );
+    const tags = { ...legacy, 'mlscale:deployment': 'demo', 'mlscale:spec-hash': 'abc' };
+    const record = readRecord('demo', tags, new Date(0));
+    expect(record?.servingHash).toBe(record?.desiredHash);
+    expect(JSON.stringify(record)).not.toContain(secret);
+    expect(record?.desired).toEqual(sealDeploymentSpec(base));
+    const next = recordTags('demo', record!);
+    expect(staleTagKeys(tags, next, record).sort()).toEqual(
+      [...Object.keys(legacy), 'mlscale:spec-hash'].sort(),
+    );
+    expect(
+      readRecord(
+        'demo',
+        { 'mlscale:deployment': 'demo', 'mlscale:spec-0': gzipSync('x').toString('base64url') },
+        undefined,
+      ),
+    ).toBeUndefined();
+  });
+});
+
+describe('fleets and names', () => {
+  it('gives the same fleet to specs that differ only in what changes in place', () => {
+    const sealed = (input: object) => sealDeploymentSpec(spec(input));
+    const fleet = fleetHash(sealed({ replicas: 1 }));
+    expect(fleetHash(sealed({ replicas: 3, tags: { a: 'b' }, rollout: { steps: [100] } }))).toBe(fleet);
+    expect(
+      fleetHash(
+        sealed({
+          replicas: 2,
+          autoscaling: { minReplicas: 1, maxReplicas: 4, target: { metric: 'cpuUtilization', value: 50 } },
+        }),
+      ),
+    ).toBe(fleet);
+    expect(fleetHash(sealed({ model: { uri: 's3://b/other.tar.gz' } }))).not.toBe(fleet);
+    expect(fleetHash(sealed({ environment: { API_TOKEN: 'one' } }))).not.toBe(
+      fleetHash(sealed({ environment: { API_TOKEN: 'two' } })),
+    );
+    // A spec sent back with its secrets sealed is the fleet running with their values.
+    expect(fleetHash(sealed({ environment: { API_TOKEN: 'one' } }))).toBe(
+      fleetHash(sealDeploymentSpec(sealed({ environment: { API_TOKEN: 'one' } }))),
+    );
+  });
+
+  it('names configs and models so that a deployment finds its own and no other', () => {
+    const names = deploymentResourceNames('conf-u1', 'abcdef0123456789', 1);
+    expect(names).toEqual({
+      endpoint: 'conf-u1',
+      endpointConfig: 'conf-u1-abcdef0123',
+      models: ['conf-u1-abcdef0123-m0'],
+      variants: ['AllTraffic'],
+    });
+    expect(isConfigNameOf('conf-u1', names.endpointConfig)).toBe(true);
+    expect(isConfigNameOf('conf-u10', names.endpointConfig)).toBe(false);
+    expect(isConfigNameOf('conf-u1', 'conf-u10-abcdef0123')).toBe(false);
+    expect(configOfModelName('conf-u1', names.models[0]!)).toBe(names.endpointConfig);
+    expect(configOfModelName('conf', names.models[0]!)).toBeUndefined();
   });
 });
 
@@ -133,6 +291,8 @@ describe('requests', () => {
       LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 10 },
       WaitIntervalInSeconds: 60,
     });
+    // Ten shifts of 60 s and the termination wait fit in the execution timeout SageMaker checks.
+    expect(config.BlueGreenUpdatePolicy?.MaximumExecutionTimeoutInSeconds).toBeGreaterThan(10 * 60 + 60);
     expect(
       blueGreenDeploymentConfig(spec({}), {}).BlueGreenUpdatePolicy?.TrafficRoutingConfiguration?.Type,
     ).toBe('ALL_AT_ONCE');

@@ -4,7 +4,8 @@ import type * as LogsModule from '@aws-sdk/client-cloudwatch-logs';
 import type * as S3Module from '@aws-sdk/client-s3';
 import type * as SageMakerModule from '@aws-sdk/client-sagemaker';
 import type * as RuntimeModule from '@aws-sdk/client-sagemaker-runtime';
-import { abortedError, MlscaleError, withRetry } from '@mlscale/core';
+import { MlscaleError } from '@mlscale/core';
+import { cloudCall, itemsOfPages } from '@mlscale/core/provider-utils';
 import { fromAwsError } from './aws-error.js';
 import type { ResolvedSageMakerSettings } from './sagemaker-settings.js';
 
@@ -34,7 +35,11 @@ const serviceTitles: Record<AwsServiceName, string> = {
   s3: 'S3',
 };
 
-/** Calls AWS: lazily loaded clients, errors as MlscaleErrors, throttling retried. */
+/**
+ * Calls AWS: lazily loaded clients, one attempt per request (the SDK's own retry is off unless the
+ * `maxAttempts` setting asks for it), errors classified as MlscaleErrors with `retryable` set. Nothing
+ * here retries: the client's retry policy (`createMlscale({ retry })`) is the one retry layer.
+ */
 export interface AwsCaller {
   call<Name extends AwsServiceName, Output>(
     service: Name,
@@ -42,6 +47,17 @@ export interface AwsCaller {
     run: (loaded: AwsServices[Name], abortSignal: AbortSignal | undefined) => Promise<Output>,
     signal?: AbortSignal,
   ): Promise<Output>;
+  /**
+   * The items of a list operation, page by page through the SDK's own paginator (`paginate` makes it,
+   * with `stopOnSameToken`), stopping at a repeated token; each page's failure classified as `call`'s.
+   */
+  items<Name extends AwsServiceName, Page, Item>(
+    service: Name,
+    operation: string,
+    paginate: (loaded: AwsServices[Name], abortSignal: AbortSignal | undefined) => AsyncIterable<Page>,
+    read: (page: Page) => { items: readonly Item[] | undefined; nextToken?: string | null | undefined },
+    signal?: AbortSignal,
+  ): AsyncGenerator<Item>;
   /** Like `call`, but resolves `undefined` for a NotFound answer. */
   find<Name extends AwsServiceName, Output>(
     service: Name,
@@ -61,7 +77,8 @@ export function createAwsCaller(settings: ResolvedSageMakerSettings): AwsCaller 
     ...(settings.region ? { region: settings.region } : {}),
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
-    ...(settings.maxAttempts ? { maxAttempts: settings.maxAttempts } : {}),
+    // One attempt: the client's retry policy is the one retry layer. A `maxAttempts` setting adds to it.
+    maxAttempts: settings.maxAttempts ?? 1,
   });
 
   async function create(name: AwsServiceName): Promise<AwsServices[AwsServiceName]> {
@@ -121,22 +138,27 @@ export function createAwsCaller(settings: ResolvedSageMakerSettings): AwsCaller 
   const caller: AwsCaller = {
     async call(service, operation, run, signal) {
       const services = await load(service);
-      const attempt = async () => {
-        if (signal?.aborted) throw abortedError(signal, `${serviceTitles[service]} ${operation}`);
-        try {
-          return await run(services, signal);
-        } catch (error) {
-          if (signal?.aborted) throw abortedError(signal, `${serviceTitles[service]} ${operation}`);
-          throw fromAwsError(error, serviceTitles[service], operation);
+      const what = `${serviceTitles[service]} ${operation}`;
+      return cloudCall(
+        { what, signal, classify: (error) => fromAwsError(error, serviceTitles[service], operation) },
+        (abortSignal) => run(services, abortSignal),
+      );
+    },
+    async *items(service, operation, paginate, read, signal) {
+      const services = await load(service);
+      const what = `${serviceTitles[service]} ${operation}`;
+      const classify = (error: unknown) => fromAwsError(error, serviceTitles[service], operation);
+      const pages = itemsOfPages(paginate(services, signal), read);
+      try {
+        for (;;) {
+          const next = await cloudCall({ what, signal, classify }, () => pages.next());
+          if (next.done) return;
+          yield next.value;
         }
-      };
-      if (settings.retry === false) return attempt();
-      return withRetry(attempt, {
-        ...settings.retry,
-        ...(signal ? { signal } : {}),
-        // The SDK already retried 5xx and timeouts; what still fails throttled is worth waiting out.
-        isRetryable: (error) => MlscaleError.hasCode(error, 'Throttled'),
-      });
+      } finally {
+        // A consumer that stops early (break, an abort) ends the SDK's paginator too.
+        await pages.return(undefined);
+      }
     },
     async find(service, operation, run, signal) {
       try {

@@ -75,9 +75,53 @@ function sanitized(error: unknown): unknown {
 interface AwsErrorShape {
   name?: string;
   message?: string;
+  code?: string;
+  $fault?: 'client' | 'server';
   $metadata?: { httpStatusCode?: number; requestId?: string };
   OriginalStatusCode?: number;
   OriginalMessage?: string;
+}
+
+/** Errors of the HTTP client itself: the request timed out or the connection broke before an answer. */
+const transportNames = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'NetworkingError',
+]);
+const transportCodes = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+]);
+
+/**
+ * "Cannot update in-progress endpoint" and Application Auto Scaling's "is in status Updating": the
+ * endpoint is busy with another operation (a scaling activity, another process's update). The request
+ * was not acted on and will succeed once the endpoint is InService again.
+ */
+const busyMessage = /in-progress endpoint|is in status (Creating|Updating|SystemUpdating|RollingBack)/i;
+
+/**
+ * Whether asking again may succeed: throttling, the service's own failures (5xx, `$fault: 'server'`),
+ * timeouts and broken connections, and a busy endpoint. Refusals (access denied, validation, quotas,
+ * a model's own error) and anything unrecognised are not retried.
+ */
+export function isRetryableAwsError(code: MlscaleErrorCode, shape: AwsErrorShape, message: string): boolean {
+  if (code === 'Throttled') return true;
+  if (shape.name === 'ModelError') return false;
+  if (code === 'Unauthorized' || code === 'InvalidSpec' || code === 'QuotaExceeded') return false;
+  if (code === 'Conflict') return busyMessage.test(message) || shape.name === 'ConcurrentUpdateException';
+  const status = shape.$metadata?.httpStatusCode;
+  if (code === 'BackendFailure') {
+    if (shape.$fault === 'server' || (status !== undefined && status >= 500)) return true;
+    if (transportNames.has(shape.name ?? '') || transportCodes.has(shape.code ?? '')) return true;
+    return /socket hang up/i.test(message);
+  }
+  return false;
 }
 
 /** The MlscaleError code an AWS error stands for. */
@@ -99,6 +143,8 @@ export function awsErrorCode(name: string, message: string, status: number | und
   if (/already exist/i.test(message)) return 'AlreadyExists';
   if (name === 'ResourceInUse' || name === 'ConflictException' || name === 'ConcurrentUpdateException')
     return 'Conflict';
+  if ((name === 'ValidationException' || name === 'ValidationError') && busyMessage.test(message))
+    return 'Conflict';
   if ((name === 'ValidationException' || name === 'ValidationError') && notFoundMessage.test(message))
     return 'NotFound';
   if (
@@ -112,8 +158,9 @@ export function awsErrorCode(name: string, message: string, status: number | und
 }
 
 /**
- * An AWS SDK error as an MlscaleError: the code callers branch on, the service's message (secrets
- * removed) with the error name and AWS request id, and the original as `cause`.
+ * An AWS SDK error as an MlscaleError: the code callers branch on, whether asking again may help
+ * (`isRetryableAwsError`: the client's retry policy is the one layer that acts on it), the service's
+ * message (secrets removed) with the error name and AWS request id, and the original as `cause`.
  */
 export function fromAwsError(error: unknown, service: string, operation: string): MlscaleError {
   if (MlscaleError.isInstance(error)) return error;
@@ -140,7 +187,6 @@ export function fromAwsError(error: unknown, service: string, operation: string)
     message: `${service} ${operation} failed: ${message} (${detail})`,
     cause: sanitized(error),
     ...(status ? { statusCode: status } : {}),
-    // A model's own error will not go away by asking again; a 5xx from the service may.
-    ...(name === 'ModelError' ? { retryable: false } : {}),
+    retryable: isRetryableAwsError(code, shape, rawMessage),
   });
 }

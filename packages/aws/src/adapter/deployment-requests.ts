@@ -6,7 +6,7 @@ import type {
 import { type DeploymentSpec, MlscaleError, type ModelReference } from '@mlscale/core';
 import type { DeploymentAwsOptions } from './provider-options.js';
 import { type DeploymentResourceNames, rollbackAlarmName } from './resource-names.js';
-import type { AwsTag } from './spec-tags.js';
+import type { AwsTag } from './resource-tags.js';
 
 /** GPU instance families by accelerator type, and the size that holds N GPUs. */
 const gpuInstances: Record<string, Record<number, string>> = {
@@ -201,8 +201,11 @@ export function blueGreenDeploymentConfig(
           LinearStepSize: { Type: 'CAPACITY_PERCENT' as const, Value: first },
           WaitIntervalInSeconds: wait,
         };
-  // SageMaker bounds the whole update to 600–14400 s; leave room for every step and the fleet to start.
-  const maximum = Math.min(14_400, Math.max(600, wait * rollout.steps.length + 600));
+  // SageMaker bounds the whole update to 600–28800 s, and it must exceed the waits: one after each
+  // traffic shift (a canary waits once; a linear rollout shifts ceil(100 / step) times) plus the
+  // termination wait (at most one more). Leave 600 s on top for the new fleet to start.
+  const shifts = rollout.steps.length === 2 ? 1 : Math.ceil(100 / first);
+  const maximum = Math.min(28_800, Math.max(600, wait * (shifts + 1) + 600));
   return {
     BlueGreenUpdatePolicy: {
       TrafficRoutingConfiguration: routing,

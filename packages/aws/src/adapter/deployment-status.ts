@@ -1,25 +1,15 @@
-import type { DescribeEndpointCommandOutput } from '@aws-sdk/client-sagemaker';
+import type { DeploymentState, DeploymentStatus } from '@mlscale/core';
 import {
-  type AutoscalingPolicy,
-  type DeploymentSpec,
-  type DeploymentState,
-  type DeploymentStatus,
-  deploymentSpecSchema,
-  specHash,
-} from '@mlscale/core';
+  convergenceFields,
+  type DeploymentRecord,
+  type ObservedDeployment,
+  shortHash,
+} from '@mlscale/core/provider-utils';
 import type { AdapterContext } from './adapter-context.js';
-import { policyFromAutoScaling, scalableDimension, scalingPolicyName } from './autoscaling-translation.js';
-import { variantResourceId } from './resource-names.js';
-import { specFromTags, specTags, staleSpecChunkKeys, tagKeys, tagRecord } from './spec-tags.js';
-
-/** A deployment as read from SageMaker: the endpoint, its tags and the recorded spec. */
-export interface DeploymentReading {
-  describe: DescribeEndpointCommandOutput;
-  tags: Record<string, string>;
-  spec: DeploymentSpec;
-  managed: boolean;
-  status: DeploymentStatus;
-}
+import { fleetNames } from './deployment-fleet.js';
+import type { DeploymentObservation } from './deployment-observation.js';
+import { isRegistered, policyInForce, scalingMatches } from './endpoint-autoscaling.js';
+import { capacityChanges } from './endpoint-capacity.js';
 
 const states: Record<string, DeploymentState> = {
   Creating: 'Creating',
@@ -33,132 +23,67 @@ const states: Record<string, DeploymentState> = {
   OutOfService: 'Failed',
 };
 
-export async function describeEndpoint(context: AdapterContext, name: string, signal?: AbortSignal) {
-  return context.aws.find(
-    'sageMaker',
-    'DescribeEndpoint',
-    ({ module, client }, abortSignal) =>
-      client.send(new module.DescribeEndpointCommand({ EndpointName: name }), { abortSignal }),
-    signal,
-  );
+/** The endpoint's own state in mlscale's terms. */
+export function endpointState(observation: DeploymentObservation): DeploymentState {
+  return states[observation.endpoint.EndpointStatus ?? ''] ?? 'Failed';
 }
 
-export async function listTags(
-  context: AdapterContext,
-  arn: string,
-  signal?: AbortSignal,
-): Promise<Record<string, string>> {
-  const tags: Record<string, string> = {};
-  let nextToken: string | undefined;
-  do {
-    const page = await context.aws.call(
-      'sageMaker',
-      'ListTags',
-      ({ module, client }, abortSignal) =>
-        client.send(new module.ListTagsCommand({ ResourceArn: arn, MaxResults: 100, NextToken: nextToken }), {
-          abortSignal,
-        }),
-      signal,
+/**
+ * What differs between the endpoint and the record's desired spec, in words: the config it runs (the
+ * models, environment and fleet), the weights and counts, and autoscaling as Application Auto Scaling
+ * holds it. Empty once everything matches.
+ */
+export function differences(record: DeploymentRecord, observation: DeploymentObservation): string[] {
+  const desired = record.desired;
+  const { endpoint, scaling } = observation;
+  const found: string[] = [];
+  const wanted = fleetNames(desired).endpointConfig;
+  if (endpoint.EndpointConfigName !== wanted) {
+    found.push(
+      `the endpoint runs config ${endpoint.EndpointConfigName}; spec ${shortHash(record.desiredHash)} runs on ${wanted}`,
     );
-    Object.assign(tags, tagRecord(page.Tags));
-    nextToken = page.NextToken;
-  } while (nextToken);
-  return tags;
-}
-
-/** An endpoint config, or undefined when it is gone. */
-export function describeEndpointConfig(context: AdapterContext, configName: string, signal?: AbortSignal) {
-  return context.aws.find(
-    'sageMaker',
-    'DescribeEndpointConfig',
-    ({ module, client }, abortSignal) =>
-      client.send(new module.DescribeEndpointConfigCommand({ EndpointConfigName: configName }), {
-        abortSignal,
-      }),
-    signal,
-  );
-}
-
-/** The models an endpoint config serves, or undefined when the config is gone. */
-export async function configModels(context: AdapterContext, configName: string, signal?: AbortSignal) {
-  const config = await describeEndpointConfig(context, configName, signal);
-  return config
-    ? (config.ProductionVariants ?? []).map((variant) => variant.ModelName ?? '').filter(Boolean)
-    : undefined;
-}
-
-/** Deletes an endpoint config and its models (except those in `keepModels`); what is already gone is fine. */
-export async function deleteConfigAndModels(
-  context: AdapterContext,
-  configName: string,
-  keepModels: ReadonlySet<string>,
-  signal?: AbortSignal,
-): Promise<void> {
-  const models = await configModels(context, configName, signal);
-  await context.aws.find(
-    'sageMaker',
-    'DeleteEndpointConfig',
-    ({ module, client }, abortSignal) =>
-      client.send(new module.DeleteEndpointConfigCommand({ EndpointConfigName: configName }), {
-        abortSignal,
-      }),
-    signal,
-  );
-  for (const model of models ?? []) {
-    if (keepModels.has(model)) continue;
-    await context.aws.find(
-      'sageMaker',
-      'DeleteModel',
-      ({ module, client }, abortSignal) =>
-        client.send(new module.DeleteModelCommand({ ModelName: model }), { abortSignal }),
-      signal,
+  } else if (capacityChanges(desired, endpoint)) {
+    const counts = (endpoint.ProductionVariants ?? []).map((variant) => variant.DesiredInstanceCount ?? 0);
+    found.push(
+      desired.autoscaling || desired.serverless
+        ? 'the traffic weights are not as asked'
+        : `${counts.join('+')} instance(s) run, ${desired.replicas} per variant asked for, or the weights differ`,
     );
   }
+  if (desired.autoscaling) {
+    const policy = desired.autoscaling;
+    const variants = (endpoint.ProductionVariants ?? []).map((variant) => variant.VariantName);
+    const missing = variants.filter((variant) => {
+      const registered = scaling.find((entry) => entry.variant === variant);
+      return !registered || !scalingMatches(registered, policy);
+    });
+    if (missing.length > 0) found.push(`autoscaling is not registered as asked on ${missing.join(', ')}`);
+  } else if (scaling.some(isRegistered)) {
+    found.push('autoscaling is still registered');
+  }
+  return found;
 }
 
-/** The autoscaling policy in force on the endpoint's first variant (mlscale applies one policy to every variant). */
-export async function readAutoscaling(
-  context: AdapterContext,
-  endpoint: string,
-  variants: string[],
-  recorded: AutoscalingPolicy | undefined,
-  signal?: AbortSignal,
-): Promise<AutoscalingPolicy | undefined> {
-  const first = variants[0];
-  if (!first) return undefined;
-  const resourceId = variantResourceId(endpoint, first);
-  const targets = await context.aws.call(
-    'autoScaling',
-    'DescribeScalableTargets',
-    ({ module, client }, abortSignal) =>
-      client.send(
-        new module.DescribeScalableTargetsCommand({
-          ServiceNamespace: 'sagemaker',
-          ResourceIds: [resourceId],
-          ScalableDimension: scalableDimension,
-        }),
-        { abortSignal },
-      ),
-    signal,
-  );
-  const target = targets.ScalableTargets?.[0];
-  if (!target) return undefined;
-  const policies = await context.aws.call(
-    'autoScaling',
-    'DescribeScalingPolicies',
-    ({ module, client }, abortSignal) =>
-      client.send(
-        new module.DescribeScalingPoliciesCommand({
-          ServiceNamespace: 'sagemaker',
-          ResourceId: resourceId,
-          ScalableDimension: scalableDimension,
-          PolicyNames: [scalingPolicyName],
-        }),
-        { abortSignal },
-      ),
-    signal,
-  );
-  return policyFromAutoScaling(target, policies.ScalingPolicies?.[0], recorded);
+/** The observation in `convergenceFields`' terms. */
+export function observed(record: DeploymentRecord, observation: DeploymentObservation): ObservedDeployment {
+  const state = endpointState(observation);
+  const failure = observation.endpoint.FailureReason;
+  if (state !== 'InService') {
+    return {
+      state,
+      reason:
+        state === 'Failed' && failure
+          ? `${failure} Delete the deployment to remove its endpoint, endpoint config and models.`
+          : undefined,
+      matchesDesired: false,
+    };
+  }
+  const found = differences(record, observation);
+  return {
+    state,
+    matchesDesired: found.length === 0,
+    ...(found.length > 0 ? { difference: found.join('; ') } : {}),
+  };
 }
 
 /** Where InvokeEndpoint requests for an endpoint go. */
@@ -168,147 +93,30 @@ export async function runtimeUrl(context: AdapterContext, name: string): Promise
   return `${base.replace(/\/+$/, '')}/endpoints/${encodeURIComponent(name)}/invocations`;
 }
 
-/** A spec for an endpoint mlscale did not create, from what SageMaker reports. */
-function synthesizedSpec(describe: DescribeEndpointCommandOutput): DeploymentSpec {
-  const replicas = (describe.ProductionVariants ?? []).reduce(
-    (total, variant) => total + (variant.DesiredInstanceCount ?? 0),
-    0,
-  );
-  const parsed = deploymentSpecSchema.safeParse({
-    name: describe.EndpointName,
-    model: { uri: `sagemaker://endpoint-config/${describe.EndpointConfigName}` },
-    replicas: Math.max(0, Math.min(1000, replicas)),
-  });
-  return parsed.success
-    ? parsed.data
-    : ({ name: describe.EndpointName ?? '', model: { uri: '', format: 'onnx' }, replicas } as DeploymentSpec);
-}
-
 /**
- * Housekeeping once an endpoint is InService: removes endpoint configs and models an update left
- * behind, and, when SageMaker rolled an update back, restores the spec recorded on the config the
- * endpoint still runs. Best effort: what fails now is retried on the next read.
+ * The deployment's status from what was read: state, reason and specs from the record through core's
+ * `convergenceFields`, capacity and traffic from the endpoint, autoscaling as Application Auto Scaling
+ * holds it. Only reads; no secret is in it (the record is sealed, container environments are not read).
  */
-async function settleAfterUpdate(
+export async function statusOf(
   context: AdapterContext,
-  describe: DescribeEndpointCommandOutput,
-  tags: Record<string, string>,
-  signal?: AbortSignal,
-): Promise<Record<string, string>> {
-  if (describe.EndpointStatus !== 'InService' || !describe.EndpointArn || !describe.EndpointConfigName)
-    return tags;
-  const arn = describe.EndpointArn;
-  const current = describe.EndpointConfigName;
-  const updated = { ...tags };
-  try {
-    const retired = (tags[tagKeys.retiredConfigs] ?? '').split(' ').filter(Boolean);
-    const recordedConfig = tags[tagKeys.endpointConfig];
-    if (recordedConfig && recordedConfig !== current) {
-      // Rolled back: the endpoint runs the old config; its own tags hold the spec it was made from.
-      const config = await describeEndpointConfig(context, current, signal);
-      const spec = config?.EndpointConfigArn
-        ? specFromTags(await listTags(context, config.EndpointConfigArn, signal))
-        : undefined;
-      if (spec) {
-        const next = [
-          ...specTags(spec),
-          { Key: tagKeys.specHash, Value: specHash(spec) },
-          { Key: tagKeys.endpointConfig, Value: current },
-        ];
-        await context.aws.call(
-          'sageMaker',
-          'AddTags',
-          ({ module, client }, abortSignal) =>
-            client.send(new module.AddTagsCommand({ ResourceArn: arn, Tags: next }), { abortSignal }),
-          signal,
-        );
-        const stale = staleSpecChunkKeys(tags, next);
-        if (stale.length) {
-          await context.aws.call(
-            'sageMaker',
-            'DeleteTags',
-            ({ module, client }, abortSignal) =>
-              client.send(new module.DeleteTagsCommand({ ResourceArn: arn, TagKeys: stale }), {
-                abortSignal,
-              }),
-            signal,
-          );
-        }
-        for (const key of stale) delete updated[key];
-        for (const tag of next) updated[tag.Key] = tag.Value;
-      }
-      if (!retired.includes(recordedConfig)) retired.push(recordedConfig);
-    }
-    const toDelete = retired.filter((config) => config !== current);
-    if (toDelete.length === 0) return updated;
-    const keep = new Set((await configModels(context, current, signal)) ?? []);
-    for (const config of toDelete) await deleteConfigAndModels(context, config, keep, signal);
-    await context.aws.call(
-      'sageMaker',
-      'DeleteTags',
-      ({ module, client }, abortSignal) =>
-        client.send(new module.DeleteTagsCommand({ ResourceArn: arn, TagKeys: [tagKeys.retiredConfigs] }), {
-          abortSignal,
-        }),
-      signal,
-    );
-    delete updated[tagKeys.retiredConfigs];
-  } catch {
-    // Housekeeping must not fail a read; the next read tries again.
-  }
-  return updated;
-}
-
-/** Reads a deployment: undefined when SageMaker has no endpoint of that name. */
-export async function readDeployment(
-  context: AdapterContext,
-  name: string,
-  signal?: AbortSignal,
-): Promise<DeploymentReading | undefined> {
-  const describe = await describeEndpoint(context, name, signal);
-  if (!describe?.EndpointArn) return undefined;
-  let tags = await listTags(context, describe.EndpointArn, signal);
-  tags = await settleAfterUpdate(context, describe, tags, signal);
-  return buildReading(context, describe, tags, signal);
-}
-
-export async function buildReading(
-  context: AdapterContext,
-  describe: DescribeEndpointCommandOutput,
-  tags: Record<string, string>,
-  signal?: AbortSignal,
-): Promise<DeploymentReading> {
-  const name = describe.EndpointName ?? '';
-  const recorded = specFromTags(tags);
-  const parsed = recorded === undefined ? undefined : deploymentSpecSchema.safeParse(recorded);
-  const managed = tags[tagKeys.deployment] === name && parsed?.success === true;
-  const spec = parsed?.success ? parsed.data : synthesizedSpec(describe);
-  const variants = describe.ProductionVariants ?? [];
-  const variantNames = variants.map((variant) => variant.VariantName ?? '').filter(Boolean);
-  const autoscaling =
-    describe.EndpointStatus === 'Deleting' || describe.EndpointStatus === 'Failed'
-      ? undefined
-      : await readAutoscaling(context, name, variantNames, spec.autoscaling, signal);
+  observation: DeploymentObservation,
+): Promise<DeploymentStatus> {
+  const { endpoint, record, scaling } = observation;
+  const fields = convergenceFields(record, observed(record, observation));
+  const variants = endpoint.ProductionVariants ?? [];
+  const state = endpointState(observation);
+  const autoscaling = scaling
+    .map((entry) => policyInForce(entry, record.desired.autoscaling))
+    .find((policy) => policy !== undefined);
   const totalWeight = variants.reduce(
     (total, variant) => total + (variant.CurrentWeight ?? variant.DesiredWeight ?? 0),
     0,
   );
-  const state = states[describe.EndpointStatus ?? ''] ?? 'Failed';
-  const serverless = variants.some(
-    (variant) => variant.CurrentServerlessConfig || variant.DesiredServerlessConfig,
-  );
-  const status: DeploymentStatus = {
-    name,
+  return {
+    name: observation.name,
     provider: 'aws',
-    state,
-    ...(describe.FailureReason
-      ? {
-          stateReason:
-            state === 'Failed'
-              ? `${describe.FailureReason} Delete the deployment to remove its endpoint, endpoint config and models.`
-              : `The last update did not take: ${describe.FailureReason}`,
-        }
-      : {}),
+    ...fields,
     replicas: {
       desired: variants.reduce((total, variant) => total + (variant.DesiredInstanceCount ?? 0), 0),
       ready:
@@ -322,17 +130,17 @@ export async function buildReading(
       weight:
         totalWeight > 0 ? ((variant.CurrentWeight ?? variant.DesiredWeight ?? 0) / totalWeight) * 100 : 0,
     })),
-    endpoint: { url: await runtimeUrl(context, name) },
-    spec: { ...spec, ...(autoscaling ? { autoscaling } : {}) },
-    specHash: tags[tagKeys.specHash] ?? specHash(spec),
-    createdAt: describe.CreationTime ?? new Date(0),
-    updatedAt: describe.LastModifiedTime ?? describe.CreationTime ?? new Date(0),
+    endpoint: { url: await runtimeUrl(context, observation.name) },
+    createdAt: endpoint.CreationTime ?? new Date(0),
+    updatedAt: endpoint.LastModifiedTime ?? endpoint.CreationTime ?? new Date(0),
     details: {
-      endpointArn: describe.EndpointArn,
-      endpointConfigName: describe.EndpointConfigName,
-      endpointStatus: describe.EndpointStatus,
-      managedByMlscale: managed,
-      serverless,
+      endpointArn: endpoint.EndpointArn,
+      endpointConfigName: endpoint.EndpointConfigName,
+      endpointStatus: endpoint.EndpointStatus,
+      ...(endpoint.FailureReason ? { failureReason: endpoint.FailureReason } : {}),
+      serverless: variants.some(
+        (variant) => variant.CurrentServerlessConfig || variant.DesiredServerlessConfig,
+      ),
       variants: variants.map((variant) => ({
         name: variant.VariantName,
         currentInstanceCount: variant.CurrentInstanceCount,
@@ -340,8 +148,7 @@ export async function buildReading(
         currentWeight: variant.CurrentWeight,
         images: (variant.DeployedImages ?? []).map((image) => image.SpecifiedImage),
       })),
-      ...(describe.LastDeploymentConfig ? { lastDeploymentConfig: describe.LastDeploymentConfig } : {}),
+      ...(endpoint.LastDeploymentConfig ? { lastDeploymentConfig: endpoint.LastDeploymentConfig } : {}),
     },
   };
-  return { describe, tags, spec, managed, status };
 }

@@ -138,39 +138,30 @@ export function createModelRegistryOperations(context: AdapterContext): ModelOpe
 
   async function versionsOf(group: string, signal?: AbortSignal): Promise<ModelVersion[]> {
     const versions: ModelVersion[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await aws.call(
+    const packages = aws.items(
+      'sageMaker',
+      'ListModelPackages',
+      ({ module, client }, abortSignal) =>
+        module.paginateListModelPackages(
+          { client, stopOnSameToken: true, pageSize: 100 },
+          { ModelPackageGroupName: group, SortBy: 'CreationTime', SortOrder: 'Descending' },
+          { abortSignal },
+        ),
+      (page) => ({ items: page.ModelPackageSummaryList, nextToken: page.NextToken }),
+      signal,
+    );
+    for await (const summary of packages) {
+      const describe = await aws.find(
         'sageMaker',
-        'ListModelPackages',
+        'DescribeModelPackage',
         ({ module, client }, abortSignal) =>
-          client.send(
-            new module.ListModelPackagesCommand({
-              ModelPackageGroupName: group,
-              SortBy: 'CreationTime',
-              SortOrder: 'Descending',
-              MaxResults: 100,
-              NextToken: nextToken,
-            }),
-            { abortSignal },
-          ),
+          client.send(new module.DescribeModelPackageCommand({ ModelPackageName: summary.ModelPackageArn }), {
+            abortSignal,
+          }),
         signal,
       );
-      for (const summary of page.ModelPackageSummaryList ?? []) {
-        const describe = await aws.find(
-          'sageMaker',
-          'DescribeModelPackage',
-          ({ module, client }, abortSignal) =>
-            client.send(
-              new module.DescribeModelPackageCommand({ ModelPackageName: summary.ModelPackageArn }),
-              { abortSignal },
-            ),
-          signal,
-        );
-        if (describe) versions.push(modelVersionFrom(describe));
-      }
-      nextToken = page.NextToken;
-    } while (nextToken);
+      if (describe) versions.push(modelVersionFrom(describe));
+    }
     return versions.sort((left, right) => right.version - left.version);
   }
 
@@ -290,23 +281,22 @@ export function createModelRegistryOperations(context: AdapterContext): ModelOpe
         return;
       }
       const all: ModelVersion[] = [];
-      let nextToken: string | undefined;
-      do {
-        const page = await aws.call(
-          'sageMaker',
-          'ListModelPackageGroups',
-          ({ module, client }, abortSignal) =>
-            client.send(new module.ListModelPackageGroupsCommand({ MaxResults: 100, NextToken: nextToken }), {
-              abortSignal,
-            }),
-          options.signal,
-        );
-        for (const group of page.ModelPackageGroupSummaryList ?? []) {
-          if (group.ModelPackageGroupName)
-            all.push(...(await versionsOf(group.ModelPackageGroupName, options.signal)));
-        }
-        nextToken = page.NextToken;
-      } while (nextToken);
+      const groups = aws.items(
+        'sageMaker',
+        'ListModelPackageGroups',
+        ({ module, client }, abortSignal) =>
+          module.paginateListModelPackageGroups(
+            { client, stopOnSameToken: true, pageSize: 100 },
+            {},
+            { abortSignal },
+          ),
+        (page) => ({ items: page.ModelPackageGroupSummaryList, nextToken: page.NextToken }),
+        options.signal,
+      );
+      for await (const group of groups) {
+        if (group.ModelPackageGroupName)
+          all.push(...(await versionsOf(group.ModelPackageGroupName, options.signal)));
+      }
       yield* all.sort(
         (left, right) => right.createdAt.getTime() - left.createdAt.getTime() || right.version - left.version,
       );

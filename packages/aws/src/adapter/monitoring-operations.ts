@@ -19,7 +19,7 @@ import {
   terminalTrainingJobStates,
 } from '@mlscale/core';
 import type { AdapterContext } from './adapter-context.js';
-import { describeEndpoint } from './deployment-status.js';
+import { describeEndpoint } from './deployment-observation.js';
 import {
   absentMetrics,
   type CloudWatchMetric,
@@ -78,34 +78,31 @@ export function createMonitoringOperations(context: AdapterContext): MonitoringO
         },
         ReturnData: true,
       }));
-      let nextToken: string | undefined;
-      do {
-        const page = await aws.call(
-          'cloudWatch',
-          'GetMetricData',
-          ({ module, client }, abortSignal) =>
-            client.send(
-              new module.GetMetricDataCommand({
-                MetricDataQueries: metricDataQueries,
-                StartTime: new Date(startMs),
-                EndTime: new Date(endMs),
-                ScanBy: 'TimestampAscending',
-                NextToken: nextToken,
-              }),
-              { abortSignal },
-            ),
-          signal,
-        );
-        for (const result of page.MetricDataResults ?? []) {
-          const series = results.get(result.Id ?? '');
-          if (!series) continue;
-          (result.Timestamps ?? []).forEach((timestamp, index) => {
-            const value = result.Values?.[index];
-            if (typeof value === 'number') series.set(new Date(timestamp).getTime(), value);
-          });
-        }
-        nextToken = page.NextToken;
-      } while (nextToken);
+      const pages = aws.items(
+        'cloudWatch',
+        'GetMetricData',
+        ({ module, client }, abortSignal) =>
+          module.paginateGetMetricData(
+            { client, stopOnSameToken: true },
+            {
+              MetricDataQueries: metricDataQueries,
+              StartTime: new Date(startMs),
+              EndTime: new Date(endMs),
+              ScanBy: 'TimestampAscending',
+            },
+            { abortSignal },
+          ),
+        (page) => ({ items: page.MetricDataResults, nextToken: page.NextToken }),
+        signal,
+      );
+      for await (const result of pages) {
+        const series = results.get(result.Id ?? '');
+        if (!series) continue;
+        (result.Timestamps ?? []).forEach((timestamp, index) => {
+          const value = result.Values?.[index];
+          if (typeof value === 'number') series.set(new Date(timestamp).getTime(), value);
+        });
+      }
     }
     return results;
   }
@@ -128,25 +125,22 @@ export function createMonitoringOperations(context: AdapterContext): MonitoringO
 
   async function describeAlarms(names: string[] | undefined, signal?: AbortSignal) {
     const alarms = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await aws.call(
-        'cloudWatch',
-        'DescribeAlarms',
-        ({ module, client }, abortSignal) =>
-          client.send(
-            new module.DescribeAlarmsCommand({
-              ...(names ? { AlarmNames: names } : { AlarmNamePrefix: alertAlarmPrefix }),
-              AlarmTypes: ['MetricAlarm'],
-              NextToken: nextToken,
-            }),
-            { abortSignal },
-          ),
-        signal,
-      );
-      alarms.push(...(page.MetricAlarms ?? []));
-      nextToken = page.NextToken;
-    } while (nextToken);
+    const pages = aws.items(
+      'cloudWatch',
+      'DescribeAlarms',
+      ({ module, client }, abortSignal) =>
+        module.paginateDescribeAlarms(
+          { client, stopOnSameToken: true },
+          {
+            ...(names ? { AlarmNames: names } : { AlarmNamePrefix: alertAlarmPrefix }),
+            AlarmTypes: ['MetricAlarm'],
+          },
+          { abortSignal },
+        ),
+      (page) => ({ items: page.MetricAlarms, nextToken: page.NextToken }),
+      signal,
+    );
+    for await (const alarm of pages) alarms.push(alarm);
     return alarms;
   }
 
@@ -297,28 +291,25 @@ export function createMonitoringOperations(context: AdapterContext): MonitoringO
       for (;;) {
         // Whether the job had ended before this pass: then this pass reads its last lines and stops.
         const endedBefore = query.follow ? ((await readLogPage(jobEnded)) ?? true) : true;
-        let nextToken: string | undefined;
-        do {
-          const page = await readLogPage(() =>
-            aws.find(
-              'logs',
-              'FilterLogEvents',
-              ({ module, client }, abortSignal) =>
-                client.send(
-                  new module.FilterLogEventsCommand({
-                    logGroupName,
-                    ...(streamPrefix ? { logStreamNamePrefix: streamPrefix } : {}),
-                    ...(startTime !== undefined ? { startTime } : {}),
-                    ...(filterPattern ? { filterPattern } : {}),
-                    nextToken,
-                  }),
-                  { abortSignal },
-                ),
-              signal,
+        const events = aws.items(
+          'logs',
+          'FilterLogEvents',
+          ({ module, client }, abortSignal) =>
+            module.paginateFilterLogEvents(
+              { client, stopOnSameToken: true },
+              {
+                logGroupName,
+                ...(streamPrefix ? { logStreamNamePrefix: streamPrefix } : {}),
+                ...(startTime !== undefined ? { startTime } : {}),
+                ...(filterPattern ? { filterPattern } : {}),
+              },
+              { abortSignal },
             ),
-          );
-          if (!page) break;
-          for (const event of page.events ?? []) {
+          (page) => ({ items: page.events, nextToken: page.nextToken }),
+          signal,
+        );
+        try {
+          for await (const event of events) {
             const id = event.eventId ?? `${event.logStreamName}:${event.timestamp}:${event.message}`;
             if (seen.has(id)) continue;
             seen.add(id);
@@ -340,8 +331,11 @@ export function createMonitoringOperations(context: AdapterContext): MonitoringO
             // Later passes start at the newest timestamp seen; the ids above drop repeats at that instant.
             if (event.timestamp !== undefined) startTime = Math.max(startTime ?? 0, event.timestamp);
           }
-          nextToken = page.nextToken;
-        } while (nextToken);
+        } catch (error) {
+          // No log group yet: nothing was written. Following ends quietly when the signal aborts.
+          if (query.follow && signal?.aborted) return;
+          if (!MlscaleError.hasCode(error, 'NotFound')) throw error;
+        }
         if (!query.follow || endedBefore) return;
         if (signal?.aborted) return;
         try {

@@ -4,7 +4,7 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SageMakerClient, SageMakerClientConfig } from '@aws-sdk/client-sagemaker';
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { parseSpec, type RetryOptions } from '@mlscale/core';
+import { parseSpec } from '@mlscale/core';
 import { z } from 'zod';
 
 /** Pre-built SDK clients, for users with their own configuration (proxies, custom retry, ...). */
@@ -43,12 +43,15 @@ export interface SageMakerSettings {
   instanceType?: string;
   /** Instance type when a training job names none. Default `ml.m5.xlarge`. */
   trainingInstanceType?: string;
-  /** Attempts the SDK makes per request (its own retry of throttling, 5xx and timeouts). Default 3. */
+  /**
+   * Attempts the SDK clients this backend creates make per request. Default 1: the client's retry
+   * policy (`createMlscale({ retry })`, 5 attempts by default) is the one retry layer, so a request is
+   * sent at most `retry.maxAttempts` times. A larger value multiplies that budget (each of the client's
+   * attempts then makes up to `maxAttempts` requests). Pre-built `clients` keep their own setting.
+   */
   maxAttempts?: number;
-  /** The adapter's retry of throttled calls on top of the SDK's; `false` turns it off. Default: core's policy. */
-  retry?: Omit<RetryOptions, 'signal' | 'isRetryable'> | false;
-  /** How often waits inside the adapter and followed logs poll. Defaults: 1 s growing to 15 s; logs every 2 s. */
-  polling?: { minDelayMs?: number; maxDelayMs?: number; logIntervalMs?: number };
+  /** How often followed logs poll. Default every 2 s. (Deployment waits are the client's: `createMlscale({ polling })`.) */
+  polling?: { logIntervalMs?: number };
 }
 
 const urlSchema = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
@@ -99,12 +102,25 @@ const settingsSchema = z
       .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'expected a SageMaker instance type such as ml.m5.xlarge')
       .optional(),
     maxAttempts: z.number().int().min(1).max(20).optional(),
-    retry: z.union([z.literal(false), z.record(z.string(), z.unknown())]).optional(),
+    retry: z
+      .never({
+        error:
+          'the adapter no longer retries: set retry on the client, createMlscale({ backend, retry }), the one retry layer',
+      })
+      .optional(),
     polling: z
       .object({
-        minDelayMs: z.number().min(0).optional(),
-        maxDelayMs: z.number().min(0).optional(),
         logIntervalMs: z.number().min(1).optional(),
+        minDelayMs: z
+          .never({
+            error: "deployment waits are the client's: set createMlscale({ polling: { minDelayMs } })",
+          })
+          .optional(),
+        maxDelayMs: z
+          .never({
+            error: "deployment waits are the client's: set createMlscale({ polling: { maxDelayMs } })",
+          })
+          .optional(),
       })
       .strict()
       .optional(),
@@ -116,7 +132,7 @@ export interface ResolvedSageMakerSettings extends SageMakerSettings {
   artifactPrefix: string;
   instanceType: string;
   trainingInstanceType: string;
-  polling: { minDelayMs: number; maxDelayMs: number; logIntervalMs: number };
+  polling: { logIntervalMs: number };
 }
 
 /** Validates settings (throwing `InvalidSpec` naming the field) and fills them from the environment. */
@@ -142,10 +158,6 @@ export function resolveSageMakerSettings(
     artifactPrefix: (withEnvironment.artifactPrefix ?? 'mlscale').replace(/\/+$/, ''),
     instanceType: withEnvironment.instanceType ?? 'ml.m5.large',
     trainingInstanceType: withEnvironment.trainingInstanceType ?? 'ml.m5.xlarge',
-    polling: {
-      minDelayMs: withEnvironment.polling?.minDelayMs ?? 1000,
-      maxDelayMs: withEnvironment.polling?.maxDelayMs ?? 15_000,
-      logIntervalMs: withEnvironment.polling?.logIntervalMs ?? 2000,
-    },
+    polling: { logIntervalMs: withEnvironment.polling?.logIntervalMs ?? 2000 },
   };
 }

@@ -4,6 +4,8 @@ import {
   MlscaleError,
   parseSpec,
   resourceNameSchema,
+  sealSecrets,
+  secretHashKey,
   type TrainingJobSpec,
   type TrainingJobState,
   type TrainingJobStatus,
@@ -11,10 +13,11 @@ import {
   trainingJobSpecSchema,
 } from '@mlscale/core';
 import type { AdapterContext } from './adapter-context.js';
-import { listTags } from './deployment-status.js';
+import { readTags } from './deployment-observation.js';
 import { requireExecutionRole, trainingAwsOptions } from './provider-options.js';
+import { tagKeys, userTags } from './resource-tags.js';
 import { isLocalPath, isS3Uri } from './s3-artifacts.js';
-import { specFromTags, specTags, tagKeys, userTags } from './spec-tags.js';
+import { specChunkTags, specFromChunkTags } from './spec-chunk-tags.js';
 import { createTrainingJobRequest } from './training-requests.js';
 
 /** Secondary statuses before the job's code runs. */
@@ -132,8 +135,8 @@ export function createTrainingOperations(context: AdapterContext): TrainingOpera
       signal,
     );
     if (!describe) return undefined;
-    const tags = describe.TrainingJobArn ? await listTags(context, describe.TrainingJobArn, signal) : {};
-    const recorded = trainingJobSpecSchema.safeParse(specFromTags(tags));
+    const tags = describe.TrainingJobArn ? await readTags(context, describe.TrainingJobArn, signal) : {};
+    const recorded = trainingJobSpecSchema.safeParse(specFromChunkTags(tags));
     return trainingStatus(describe, recorded.success ? recorded.data : synthesizedSpec(describe));
   }
 
@@ -195,10 +198,15 @@ export function createTrainingOperations(context: AdapterContext): TrainingOpera
         outputPath,
         ...(checkpointUri ? { checkpointUri } : {}),
         defaultInstanceType: settings.trainingInstanceType,
-        tags: [{ Key: tagKeys.trainingJob, Value: spec.name }, ...specTags(spec), ...userTags(spec.tags)],
+        tags: [
+          { Key: tagKeys.trainingJob, Value: spec.name },
+          ...specChunkTags(sealSecrets(spec, secretHashKey(spec.name)).sealed),
+          ...userTags(spec.tags),
+        ],
       });
+      let created: { TrainingJobArn?: string | undefined };
       try {
-        await aws.call(
+        created = await aws.call(
           'sageMaker',
           'CreateTrainingJob',
           ({ module, client }, abortSignal) =>
@@ -216,13 +224,24 @@ export function createTrainingOperations(context: AdapterContext): TrainingOpera
         }
         throw error;
       }
-      const status = await read(spec.name, signal);
-      if (!status)
-        throw new MlscaleError({
-          code: 'BackendFailure',
-          provider: 'aws',
-          message: `Training job '${spec.name}' vanished right after it was created.`,
-        });
+      // The job exists now: a failed read must not make the client retry the create (it would find the
+      // name taken). The job's own state comes with the next read.
+      let status: TrainingJobStatus | undefined;
+      try {
+        status = await read(spec.name, signal);
+      } catch (error) {
+        if (MlscaleError.hasCode(error, 'Aborted')) throw error;
+      }
+      status ??= trainingStatus(
+        {
+          TrainingJobName: spec.name,
+          TrainingJobArn: created.TrainingJobArn,
+          TrainingJobStatus: 'InProgress',
+          SecondaryStatus: 'Starting',
+          CreationTime: new Date(),
+        } as DescribeTrainingJobCommandOutput,
+        sealSecrets(spec, secretHashKey(spec.name)).sealed,
+      );
       return status;
     },
 
@@ -232,32 +251,23 @@ export function createTrainingOperations(context: AdapterContext): TrainingOpera
     },
 
     async *doList(options) {
-      let nextToken: string | undefined;
-      do {
-        const page = await aws.call(
-          'sageMaker',
-          'ListTrainingJobs',
-          ({ module, client }, abortSignal) =>
-            client.send(
-              new module.ListTrainingJobsCommand({
-                MaxResults: 100,
-                NextToken: nextToken,
-                SortBy: 'CreationTime',
-                SortOrder: 'Descending',
-              }),
-              {
-                abortSignal,
-              },
-            ),
-          options.signal,
-        );
-        for (const summary of page.TrainingJobSummaries ?? []) {
-          if (!summary.TrainingJobName) continue;
-          const status = await read(summary.TrainingJobName, options.signal);
-          if (status) yield status;
-        }
-        nextToken = page.NextToken;
-      } while (nextToken);
+      const jobs = aws.items(
+        'sageMaker',
+        'ListTrainingJobs',
+        ({ module, client }, abortSignal) =>
+          module.paginateListTrainingJobs(
+            { client, stopOnSameToken: true, pageSize: 100 },
+            { SortBy: 'CreationTime', SortOrder: 'Descending' },
+            { abortSignal },
+          ),
+        (page) => ({ items: page.TrainingJobSummaries, nextToken: page.NextToken }),
+        options.signal,
+      );
+      for await (const summary of jobs) {
+        if (!summary.TrainingJobName) continue;
+        const status = await read(summary.TrainingJobName, options.signal);
+        if (status) yield status;
+      }
     },
 
     async doStop(name, options) {

@@ -1,7 +1,7 @@
 import type { CreateTrainingJobCommandInput } from '@aws-sdk/client-sagemaker';
 import { MlscaleError, type TrainingJobSpec } from '@mlscale/core';
 import type { TrainingAwsOptions } from './provider-options.js';
-import type { AwsTag } from './spec-tags.js';
+import type { AwsTag } from './resource-tags.js';
 
 const inputModes = { copy: 'File', link: 'FastFile', stream: 'Pipe' } as const;
 /** SageMaker's default and longest allowed runtime: one day and 28 days. */

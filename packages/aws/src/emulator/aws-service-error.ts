@@ -31,3 +31,28 @@ export function invalidField(field: string, expected: string): AwsServiceError {
     `1 validation error detected: Value at '${field}' failed to satisfy constraint: ${expected}`,
   );
 }
+
+/**
+ * A member outside its modelled constraint, in the words AWS's request validation uses:
+ * `1 validation error detected: Value '4000' at 'deploymentConfig...waitIntervalInSeconds' failed to
+ * satisfy constraint: Member must have value less than or equal to 3600`. `path` is the member's
+ * camelCase path as AWS prints it; `type` is the service's validation error name.
+ */
+export function constraintViolation(
+  path: string,
+  value: unknown,
+  constraint: string,
+  type = 'ValidationException',
+): AwsServiceError {
+  const shown = value === undefined || value === null ? 'null' : `'${formatValue(value)}'`;
+  return new AwsServiceError(
+    type,
+    `1 validation error detected: Value ${shown} at '${path}' failed to satisfy constraint: ${constraint}`,
+  );
+}
+
+function formatValue(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((item) => formatValue(item)).join(', ')}]`;
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
+  return String(value);
+}

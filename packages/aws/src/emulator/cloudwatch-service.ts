@@ -1,4 +1,4 @@
-import { AwsServiceError } from './aws-service-error.js';
+import { AwsServiceError, constraintViolation } from './aws-service-error.js';
 import {
   type AlarmRecord,
   type EmulatorContext,
@@ -146,6 +146,82 @@ function describeAlarm(context: EmulatorContext, alarm: AlarmRecord): JsonObject
   };
 }
 
+/**
+ * GetMetricData's MetricStat.Period: "1, 5, 10, 20, 30, 60, or any multiple of 60" (CloudWatch API
+ * reference, MetricStat). The error name follows CloudWatch's other parameter refusals; the exact
+ * message is in CloudWatch's style, not confirmed.
+ */
+export function isMetricPeriod(period: number): boolean {
+  return (
+    Number.isInteger(period) && period >= 1 && ([1, 5, 10, 20, 30].includes(period) || period % 60 === 0)
+  );
+}
+
+/** PutMetricAlarm's Period: "10, 20, 30, and any multiple of 60" (CloudWatch API reference, PutMetricAlarm). */
+export function isAlarmPeriod(period: number): boolean {
+  return Number.isInteger(period) && period >= 1 && ([10, 20, 30].includes(period) || period % 60 === 0);
+}
+
+/**
+ * GetMetricData's time range. CloudWatch answers an empty range with ValidationError "The parameter
+ * StartTime must not equal parameter EndTime." (seen from the real service); a reversed one is refused
+ * the same way (that wording is in CloudWatch's style, not confirmed).
+ */
+function requireTimeRange(input: JsonObject): { start: number; end: number } {
+  const start = fromEpochSeconds(input.StartTime);
+  const end = fromEpochSeconds(input.EndTime);
+  if (start === undefined)
+    throw new AwsServiceError('MissingParameter', 'The parameter StartTime is required.');
+  if (end === undefined) throw new AwsServiceError('MissingParameter', 'The parameter EndTime is required.');
+  if (start === end) {
+    throw new AwsServiceError('ValidationError', 'The parameter StartTime must not equal parameter EndTime.');
+  }
+  if (start > end) {
+    throw new AwsServiceError(
+      'ValidationError',
+      'The parameter StartTime must be less than the parameter EndTime.',
+    );
+  }
+  return { start, end };
+}
+
+/**
+ * An alarm on one metric (not metric math): Period must be 10, 20, 30 or a multiple of 60, and
+ * "Period multiplied by EvaluationPeriods can't be more than 604,800 seconds. For alarms with a period
+ * of less than one hour (3,600 seconds), the total evaluation period can't be longer than one day
+ * (86,400 seconds)" (API reference, PutMetricAlarm). The wording of the refusals is not confirmed.
+ */
+function checkAlarmWindow(input: JsonObject): void {
+  if (Array.isArray(input.Metrics)) return;
+  const period = input.Period;
+  if (period === undefined || period === null) {
+    throw new AwsServiceError('MissingParameter', 'The parameter Period is required.');
+  }
+  if (typeof period !== 'number' || !isAlarmPeriod(period)) {
+    throw new AwsServiceError(
+      'InvalidParameterValue',
+      `The value ${String(period)} for parameter Period is not valid. The period must be 10, 20, 30 or a multiple of 60 seconds.`,
+    );
+  }
+  const periods = input.EvaluationPeriods;
+  if (typeof periods !== 'number' || !Number.isInteger(periods) || periods < 1) {
+    throw constraintViolation(
+      'evaluationPeriods',
+      periods,
+      'Member must have value greater than or equal to 1',
+      'ValidationError',
+    );
+  }
+  const window = period * periods;
+  const limit = period < 3600 ? 86_400 : 604_800;
+  if (window > limit) {
+    throw new AwsServiceError(
+      'InvalidParameterCombination',
+      `The evaluation window (Period ${period} × EvaluationPeriods ${periods} = ${window} seconds) must not be longer than ${limit} seconds${period < 3600 ? ' for a period of less than one hour' : ''}.`,
+    );
+  }
+}
+
 export const cloudWatchHandlers: Readonly<Record<string, Handler>> = {
   PutMetricData(context, input) {
     const namespace = stringField(input, 'Namespace');
@@ -172,23 +248,21 @@ export const cloudWatchHandlers: Readonly<Record<string, Handler>> = {
   },
 
   GetMetricData(context, input) {
-    const start = fromEpochSeconds(input.StartTime);
-    const end = fromEpochSeconds(input.EndTime);
-    if (start === undefined || end === undefined || start >= end) {
-      throw new AwsServiceError(
-        'InvalidParameterValue',
-        'The parameter StartTime must be less than the parameter EndTime.',
-      );
-    }
+    const { start, end } = requireTimeRange(input);
     const queries = (input.MetricDataQueries as JsonObject[]) ?? [];
-    if (queries.length === 0 || queries.length > 500) {
+    // "A GetMetricData operation that does not include a query can retrieve as many as 500 different
+    // metrics in a single request" (API reference); the wording of the refusal is not confirmed.
+    if (queries.length === 0) {
+      throw new AwsServiceError('MissingParameter', 'The parameter MetricDataQueries is required.');
+    }
+    if (queries.length > 500) {
       throw new AwsServiceError(
         'InvalidParameterValue',
-        'MetricDataQueries must contain between 1 and 500 queries.',
+        `The parameter MetricDataQueries must contain at most 500 queries; the request has ${queries.length}.`,
       );
     }
     const ascending = input.ScanBy === 'TimestampAscending';
-    const results = queries.map((query) => {
+    const results = queries.map((query, index) => {
       if (query.Expression) {
         throw new AwsServiceError(
           'InvalidParameterValue',
@@ -204,10 +278,10 @@ export const cloudWatchHandlers: Readonly<Record<string, Handler>> = {
         );
       }
       const period = Number(metricStat.Period);
-      if (!Number.isInteger(period) || period < 1) {
+      if (!isMetricPeriod(period)) {
         throw new AwsServiceError(
           'InvalidParameterValue',
-          `Query ${String(query.Id)}: Period must be a whole number of seconds.`,
+          `The value ${String(metricStat.Period)} for parameter MetricDataQueries.member.${index + 1}.MetricStat.Period is not valid. The period must be 1, 5, 10, 20, 30, 60 or a multiple of 60 seconds.`,
         );
       }
       const values = aggregate(
@@ -243,6 +317,7 @@ export const cloudWatchHandlers: Readonly<Record<string, Handler>> = {
         `Invalid ComparisonOperator ${String(input.ComparisonOperator)}.`,
       );
     }
+    checkAlarmWindow(input);
     const existing = context.alarms.get(name);
     const now = context.now();
     const record: AlarmRecord = {

@@ -23,6 +23,7 @@ export const faultSpecSchema = z.discriminatedUnion('kind', [
       message: z.string().optional(),
     })
     .strict(),
+  z.object({ kind: z.literal('accessDenied'), operation, count, message: z.string().optional() }).strict(),
   z.object({ kind: z.literal('latency'), operation, ms: milliseconds, count: count.optional() }).strict(),
   z
     .object({

@@ -31,22 +31,49 @@ export const fastDelays: Required<EmulatorDelays> = {
   autoscalingEvaluationMs: 1000,
 };
 
-/** A fault to inject. `operation` is the API name (`CreateEndpoint`, `InvokeEndpoint`, ...) or `*`. */
+/**
+ * A fault to inject. `operation` is the API name (`CreateEndpoint`, `InvokeEndpoint`, ...) or `*`.
+ * Counted faults answer the next `count` matching calls (before the operation runs, so state is
+ * unchanged) and are then used up; calls answered by a fault still appear in `emulator.calls()`.
+ */
 export type FaultSpec =
   | {
-      /** Answers the next `count` calls with the service's throttling error. */
+      /**
+       * Answers the next `count` calls with the service's throttling error: `ThrottlingException`
+       * "Rate exceeded", HTTP 400, as AWS's common errors give it (CloudWatch: its query-compatible
+       * `Throttling`, also 400).
+       */
       kind: 'throttle';
       operation: string;
       count: number;
     }
   | {
-      /** Answers the next `count` calls with HTTP `status` (default 500) and error `type` (default InternalFailure). */
+      /**
+       * Answers the next `count` calls with error `type` (default `InternalFailure`, or
+       * `ServiceUnavailable` for status 503) and HTTP `status` (default: the status AWS's common errors
+       * give that type: 400 for `AccessDeniedException`, `ThrottlingException`, `ValidationException`,
+       * `ResourceLimitExceeded`; 503 for `ServiceUnavailable`; else 500).
+       */
       kind: 'error';
       operation: string;
       count: number;
       status?: number;
       /** The error name (`AccessDeniedException`, `ResourceLimitExceeded`, ...). */
       type?: string;
+      /** Default: AWS's own wording for the type (IAM's "is not authorized to perform" for access denied). */
+      message?: string;
+    }
+  | {
+      /**
+       * Answers the next `count` calls as IAM refuses a role without the permission:
+       * `AccessDeniedException`, HTTP 400, "User: arn:aws:sts::ACCOUNT:assumed-role/... is not
+       * authorized to perform: sagemaker:CreateEndpoint on resource: ARN because no identity-based
+       * policy allows the sagemaker:CreateEndpoint action".
+       */
+      kind: 'accessDenied';
+      operation: string;
+      count: number;
+      /** Replaces IAM's wording. */
       message?: string;
     }
   | {

@@ -1,5 +1,11 @@
 export { AwsServiceError } from './aws-service-error.js';
 export type { RecordedRequest } from './emulator-context.js';
+export type {
+  EmulatedService,
+  EmulatorCall,
+  EmulatorInventory,
+  RequestListener,
+} from './emulator-inspection.js';
 export {
   type AwsEmulatorOptions,
   type EmulatorDelays,

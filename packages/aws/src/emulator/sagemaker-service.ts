@@ -1,5 +1,6 @@
 import { AwsServiceError, couldNotFind, invalidField } from './aws-service-error.js';
 import { evaluateAlarm } from './cloudwatch-service.js';
+import { checkDeploymentPlan, parseDeploymentConfig } from './deployment-config-rules.js';
 import {
   appendLog,
   type EmulatorContext,
@@ -10,6 +11,7 @@ import {
   stringField,
   type VariantState,
 } from './emulator-context.js';
+import { listItems } from './list-request.js';
 import { paginate } from './pagination.js';
 
 /** SageMaker resource names: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`. */
@@ -153,6 +155,88 @@ function requireConfig(context: EmulatorContext, name: unknown) {
   return config;
 }
 
+/** Endpoint statuses, as ListEndpoints' StatusEquals accepts them. */
+const endpointStatuses = [
+  'OutOfService',
+  'Creating',
+  'Updating',
+  'SystemUpdating',
+  'RollingBack',
+  'InService',
+  'Deleting',
+  'Failed',
+  'UpdateRollbackFailed',
+] as const;
+
+/**
+ * UpdateEndpoint and UpdateEndpointWeightsAndCapacities act only on an InService endpoint. A busy one
+ * answers SageMaker's "Cannot update in-progress endpoint"; a Failed one can only be deleted (the
+ * wording of that refusal is in SageMaker's style, not confirmed).
+ */
+function requireUpdatable(endpoint: EndpointRecord): void {
+  if (endpoint.EndpointStatus === 'InService') return;
+  if (endpoint.EndpointStatus === 'Failed') {
+    throw new AwsServiceError(
+      'ValidationException',
+      `Cannot update failed endpoint "${endpoint.EndpointArn}". A failed endpoint can only be deleted.`,
+    );
+  }
+  throw new AwsServiceError(
+    'ValidationException',
+    `Cannot update in-progress endpoint "${endpoint.EndpointArn}".`,
+  );
+}
+
+/** The variant names of an endpoint that are registered as Application Auto Scaling targets. */
+function scaledVariants(context: EmulatorContext, endpointName: string): string[] {
+  const prefix = `endpoint/${endpointName}/variant/`;
+  return [...context.scalableTargets.values()]
+    .filter((target) => target.ServiceNamespace === 'sagemaker' && target.ResourceId.startsWith(prefix))
+    .map((target) => target.ResourceId.slice(prefix.length));
+}
+
+/**
+ * "Update endpoints that use auto scaling" (SageMaker developer guide): an update that would change the
+ * instance type of a variant registered for auto scaling, or remove such a variant, fails; changing only
+ * its model is allowed. The message is in SageMaker's style, not confirmed.
+ */
+function checkScaledVariants(context: EmulatorContext, endpoint: EndpointRecord, config: JsonObject): void {
+  const next = (config.ProductionVariants as JsonObject[] | undefined) ?? [];
+  const removed: string[] = [];
+  const retyped: string[] = [];
+  for (const name of scaledVariants(context, endpoint.EndpointName)) {
+    const current = endpoint.variants.find((variant) => variant.VariantName === name);
+    const replacement = next.find((variant) => variant.VariantName === name);
+    if (!replacement) removed.push(name);
+    else if (current && stringField(replacement, 'InstanceType') !== current.InstanceType) retyped.push(name);
+  }
+  if (removed.length === 0 && retyped.length === 0) return;
+  const problems = [
+    ...(retyped.length ? [`would change the instance type of variant(s) [${retyped.join(', ')}]`] : []),
+    ...(removed.length ? [`would remove variant(s) [${removed.join(', ')}]`] : []),
+  ];
+  throw new AwsServiceError(
+    'ValidationException',
+    `The update of endpoint "${endpoint.EndpointArn}" ${problems.join(' and ')}, which are registered as scalable targets with Application Auto Scaling. Delete their scaling policies and deregister them (DeregisterScalableTarget) before updating the endpoint, then register them again.`,
+  );
+}
+
+/**
+ * Deleting an endpoint deregisters its variants' scalable targets (and their policies) without notice,
+ * as "Delete endpoints configured for auto scaling" documents.
+ */
+function deregisterScaledVariants(context: EmulatorContext, endpointName: string): void {
+  const prefix = `sagemaker|endpoint/${endpointName}/variant/`;
+  for (const key of [...context.scalableTargets.keys()]) {
+    if (key.startsWith(prefix)) context.scalableTargets.delete(key);
+  }
+  for (const [key, policy] of [...context.scalingPolicies]) {
+    if (!key.startsWith(prefix)) continue;
+    for (const alarm of policy.Alarms) context.alarms.delete(alarm.AlarmName);
+    context.scalingPolicies.delete(key);
+  }
+}
+
 /**
  * Starts a scaling change on an endpoint (Updating → InService), as UpdateEndpointWeightsAndCapacities
  * and Application Auto Scaling's scaling activities do.
@@ -253,14 +337,16 @@ const handlers: Record<string, Handler> = {
   },
 
   ListModels(context, input) {
-    const items = [...context.models.values()]
-      .filter((model) => matchesName(model.ModelName, input.NameContains))
-      .sort(byCreation(input.SortOrder))
-      .map((model) => ({
-        ModelName: model.ModelName,
-        ModelArn: model.ModelArn,
-        CreationTime: epochSeconds(model.CreationTime),
-      }));
+    const models = [...context.models.values()].map((model) => ({
+      ...model,
+      name: model.ModelName,
+      creationTime: model.CreationTime,
+    }));
+    const items = listItems(input, models, { sortKeys: ['Name', 'CreationTime'] }).map((model) => ({
+      ModelName: model.ModelName,
+      ModelArn: model.ModelArn,
+      CreationTime: epochSeconds(model.CreationTime),
+    }));
     const { page, nextToken } = paginate(items, input.NextToken, input.MaxResults, 10);
     return { Models: page, ...(nextToken ? { NextToken: nextToken } : {}) };
   },
@@ -323,14 +409,16 @@ const handlers: Record<string, Handler> = {
   },
 
   ListEndpointConfigs(context, input) {
-    const items = [...context.endpointConfigs.values()]
-      .filter((config) => matchesName(config.EndpointConfigName, input.NameContains))
-      .sort(byCreation(input.SortOrder))
-      .map((config) => ({
-        EndpointConfigName: config.EndpointConfigName,
-        EndpointConfigArn: config.EndpointConfigArn,
-        CreationTime: epochSeconds(config.CreationTime),
-      }));
+    const configs = [...context.endpointConfigs.values()].map((config) => ({
+      ...config,
+      name: config.EndpointConfigName,
+      creationTime: config.CreationTime,
+    }));
+    const items = listItems(input, configs, { sortKeys: ['Name', 'CreationTime'] }).map((config) => ({
+      EndpointConfigName: config.EndpointConfigName,
+      EndpointConfigArn: config.EndpointConfigArn,
+      CreationTime: epochSeconds(config.CreationTime),
+    }));
     const { page, nextToken } = paginate(items, input.NextToken, input.MaxResults, 10);
     return { EndpointConfigs: page, ...(nextToken ? { NextToken: nextToken } : {}) };
   },
@@ -409,28 +497,44 @@ const handlers: Record<string, Handler> = {
   },
 
   ListEndpoints(context, input) {
-    const items = [...context.endpoints.values()]
-      .filter((endpoint) => matchesName(endpoint.EndpointName, input.NameContains))
-      .filter((endpoint) => !input.StatusEquals || endpoint.EndpointStatus === input.StatusEquals)
-      .sort(byCreation(input.SortOrder))
-      .map((endpoint) => ({
-        EndpointName: endpoint.EndpointName,
-        EndpointArn: endpoint.EndpointArn,
-        CreationTime: epochSeconds(endpoint.CreationTime),
-        LastModifiedTime: epochSeconds(endpoint.LastModifiedTime),
-        EndpointStatus: endpoint.EndpointStatus,
-      }));
+    const endpoints = [...context.endpoints.values()].map((endpoint) => ({
+      endpoint,
+      name: endpoint.EndpointName,
+      creationTime: endpoint.CreationTime,
+      lastModifiedTime: endpoint.LastModifiedTime,
+      status: endpoint.EndpointStatus,
+    }));
+    const items = listItems(input, endpoints, {
+      sortKeys: ['Name', 'CreationTime', 'Status'],
+      statuses: endpointStatuses,
+    }).map(({ endpoint }) => ({
+      EndpointName: endpoint.EndpointName,
+      EndpointArn: endpoint.EndpointArn,
+      CreationTime: epochSeconds(endpoint.CreationTime),
+      LastModifiedTime: epochSeconds(endpoint.LastModifiedTime),
+      EndpointStatus: endpoint.EndpointStatus,
+    }));
     const { page, nextToken } = paginate(items, input.NextToken, input.MaxResults, 10);
     return { Endpoints: page, ...(nextToken ? { NextToken: nextToken } : {}) };
   },
 
   UpdateEndpoint(context, input) {
+    // Members are validated against their constraints before any resource is looked at.
+    const plan = parseDeploymentConfig(input.DeploymentConfig);
     const endpoint = requireEndpoint(context, input.EndpointName);
     const config = requireConfig(context, input.EndpointConfigName);
-    if (endpoint.EndpointStatus !== 'InService') {
-      throw new AwsServiceError(
-        'ValidationException',
-        `Cannot update in-progress endpoint "${endpoint.EndpointArn}".`,
+    requireUpdatable(endpoint);
+    checkScaledVariants(context, endpoint, config);
+    if (plan) {
+      checkDeploymentPlan(
+        context,
+        plan,
+        ((config.ProductionVariants as JsonObject[] | undefined) ?? []).map((variant) => ({
+          VariantName: String(variant.VariantName),
+          ...(variant.ServerlessConfig
+            ? {}
+            : { InitialInstanceCount: Number(variant.InitialInstanceCount ?? 1) }),
+        })),
       );
     }
     const previous = {
@@ -476,12 +580,7 @@ const handlers: Record<string, Handler> = {
 
   UpdateEndpointWeightsAndCapacities(context, input) {
     const endpoint = requireEndpoint(context, input.EndpointName);
-    if (endpoint.EndpointStatus !== 'InService') {
-      throw new AwsServiceError(
-        'ValidationException',
-        `Cannot update in-progress endpoint "${endpoint.EndpointArn}".`,
-      );
-    }
+    requireUpdatable(endpoint);
     const desired = input.DesiredWeightsAndCapacities;
     if (!Array.isArray(desired) || desired.length === 0) {
       throw invalidField('DesiredWeightsAndCapacities', 'Member must have length greater than or equal to 1');
@@ -516,6 +615,7 @@ const handlers: Record<string, Handler> = {
   DeleteEndpoint(context, input) {
     const endpoint = requireEndpoint(context, input.EndpointName);
     if (endpoint.EndpointStatus === 'Deleting') return {};
+    deregisterScaledVariants(context, endpoint.EndpointName);
     endpoint.EndpointStatus = 'Deleting';
     endpoint.LastModifiedTime = context.now();
     const generation = ++endpoint.generation;
@@ -554,16 +654,6 @@ const handlers: Record<string, Handler> = {
     return { Tags: page, ...(nextToken ? { NextToken: nextToken } : {}) };
   },
 };
-
-function matchesName(name: string, contains: unknown): boolean {
-  return typeof contains !== 'string' || name.toLowerCase().includes(contains.toLowerCase());
-}
-
-function byCreation(order: unknown) {
-  const direction = order === 'Ascending' ? 1 : -1;
-  return (left: { CreationTime: number }, right: { CreationTime: number }) =>
-    direction * (left.CreationTime - right.CreationTime);
-}
 
 /** The SageMaker control-plane operations this emulator speaks (training jobs are added beside them). */
 export const sageMakerEndpointHandlers: Readonly<Record<string, Handler>> = handlers;

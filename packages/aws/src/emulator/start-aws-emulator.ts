@@ -5,8 +5,17 @@ import { autoscalingHandlers } from './autoscaling-service.js';
 import { AwsServiceError } from './aws-service-error.js';
 import { cloudWatchHandlers } from './cloudwatch-service.js';
 import type { EmulatorContext, JsonObject, RecordedRequest } from './emulator-context.js';
+import {
+  dumpState,
+  type EmulatedService,
+  type EmulatorCall,
+  type EmulatorInventory,
+  inventoryOf,
+  type RequestListener,
+} from './emulator-inspection.js';
 import { type AwsEmulatorOptions, type FaultSpec, fastDelays } from './emulator-options.js';
 import { parseEmulatorOptions, parseFault } from './emulator-options-schema.js';
+import { applyFaults } from './fault-injection.js';
 import { logsHandlers } from './logs-service.js';
 import { modelRegistryHandlers } from './model-registry-service.js';
 import { builtInPredictor } from './predictors.js';
@@ -21,6 +30,10 @@ type Handler = (context: EmulatorContext, input: JsonObject) => JsonObject;
 /** One service behind the emulator's single port, chosen by the `X-Amz-Target` prefix. */
 interface JsonService {
   name: string;
+  /** The name `calls()` reports. */
+  callName: EmulatedService;
+  /** The IAM action prefix, for access-denied answers. */
+  actionPrefix: string;
   contentType: string;
   throttlingError: string;
   queryCompatible: boolean;
@@ -30,6 +43,8 @@ interface JsonService {
 const jsonServices: Record<string, JsonService> = {
   SageMaker: {
     name: 'sagemaker',
+    callName: 'SageMaker',
+    actionPrefix: 'sagemaker',
     contentType: 'application/x-amz-json-1.1',
     throttlingError: 'ThrottlingException',
     queryCompatible: false,
@@ -37,6 +52,8 @@ const jsonServices: Record<string, JsonService> = {
   },
   AnyScaleFrontendService: {
     name: 'autoscaling',
+    callName: 'ApplicationAutoScaling',
+    actionPrefix: 'application-autoscaling',
     contentType: 'application/x-amz-json-1.1',
     throttlingError: 'ThrottlingException',
     queryCompatible: false,
@@ -44,6 +61,8 @@ const jsonServices: Record<string, JsonService> = {
   },
   GraniteServiceVersion20100801: {
     name: 'cloudwatch',
+    callName: 'CloudWatch',
+    actionPrefix: 'cloudwatch',
     contentType: 'application/x-amz-json-1.0',
     throttlingError: 'Throttling',
     queryCompatible: true,
@@ -51,6 +70,8 @@ const jsonServices: Record<string, JsonService> = {
   },
   Logs_20140328: {
     name: 'logs',
+    callName: 'CloudWatchLogs',
+    actionPrefix: 'logs',
     contentType: 'application/x-amz-json-1.1',
     throttlingError: 'ThrottlingException',
     queryCompatible: false,
@@ -70,13 +91,38 @@ export interface AwsEmulator {
   requests: RecordedRequest[];
   /** Requests of one operation (`CreateEndpoint`, `InvokeEndpoint`, ...). */
   requestsFor(operation: string): RecordedRequest[];
+  /** Injected faults: throttling, errors (access denied, 500s, ...), latency, failing endpoints, spot interruptions. */
   faults: {
+    /** Adds a fault (validated; an invalid one throws InvalidSpec naming the field). */
     add(fault: FaultSpec): void;
+    /** Removes every fault not yet used. */
     clear(): void;
+    /** The faults in force, with what is left of their counts. */
     list(): readonly FaultSpec[];
   };
   /** Called after each successful operation, before the answer is sent; returns an unsubscribe function. */
   onOperation(listener: (request: RecordedRequest) => void): () => void;
+  /**
+   * Every request received for one of the emulated services since the start (or the last
+   * `resetCalls()`), in order of arrival, including those answered with an injected fault, a refusal
+   * or a parse error. Kept: the last 10,000.
+   */
+  calls(): EmulatorCall[];
+  /** Forgets the calls seen so far. */
+  resetCalls(): void;
+  /**
+   * Calls `listener` after the emulator has carried out a request (state changed) and before it writes
+   * the answer, so a test can abort the client "right after the cloud accepted the call". Returns a
+   * function that removes the listener.
+   */
+  onRequest(listener: RequestListener): () => void;
+  /** Names and ids of the endpoints, configs, models, scalable targets, policies and alarms held now. */
+  inventory(): EmulatorInventory;
+  /**
+   * The whole stored state as JSON text, for tests that look for leaked secrets: every container
+   * `Environment` (the one place AWS legitimately holds secrets) reads "[container environment]".
+   */
+  dump(): string;
   /** The state, for assertions in tests (read it; change it only through the API). */
   state: EmulatorContext;
   close(): Promise<void>;
@@ -119,41 +165,23 @@ export async function startAwsEmulator(input: AwsEmulatorOptions = {}): Promise<
   };
   const listeners = new Set<(request: RecordedRequest) => void>();
 
-  /** Applies latency, throttling and error faults for one call; throws the injected error. */
-  async function applyFaults(
-    operation: string,
-    throttlingError: string,
-    throttlingStatus: number,
-  ): Promise<void> {
-    for (const fault of context.faults) {
-      if (fault.kind !== 'latency' || (fault.operation !== operation && fault.operation !== '*')) continue;
-      if (fault.count !== undefined) {
-        if (fault.count <= 0) continue;
-        fault.count--;
+  const calls: EmulatorCall[] = [];
+  const requestListeners = new Set<RequestListener>();
+
+  function called(service: EmulatedService, operation: string): void {
+    calls.push({ service, operation, time: Date.now() });
+    if (calls.length > 10_000) calls.splice(0, calls.length - 10_000);
+  }
+
+  /** Announces a carried-out request to `onRequest` listeners, waiting for any that return a promise. */
+  async function announce(service: EmulatedService, operation: string): Promise<void> {
+    for (const listener of [...requestListeners]) {
+      try {
+        await listener({ service, operation });
+      } catch {
+        // A listener's failure must not break the emulated service.
       }
-      await new Promise((resolve) => setTimeout(resolve, fault.ms));
     }
-    for (const fault of context.faults) {
-      if (fault.kind !== 'throttle' && fault.kind !== 'error') continue;
-      if ((fault.operation !== operation && fault.operation !== '*') || fault.count <= 0) continue;
-      fault.count--;
-      if (fault.kind === 'throttle')
-        throw new AwsServiceError(throttlingError, 'Rate exceeded', throttlingStatus);
-      const status = fault.status ?? 500;
-      throw new AwsServiceError(
-        fault.type ?? (status === 503 ? 'ServiceUnavailable' : 'InternalFailure'),
-        fault.message ??
-          (status === 503
-            ? 'Service is unavailable. Please try again.'
-            : 'An internal error occurred. Please try again.'),
-        status,
-      );
-    }
-    context.faults = context.faults.filter(
-      (fault) =>
-        !((fault.kind === 'throttle' || fault.kind === 'error') && fault.count <= 0) &&
-        !(fault.kind === 'latency' && fault.count === 0),
-    );
   }
 
   function record(request: RecordedRequest): void {
@@ -178,12 +206,20 @@ export async function startAwsEmulator(input: AwsEmulatorOptions = {}): Promise<
         },
         time: new Date(),
       };
+      called('SageMakerRuntime', 'InvokeEndpoint');
       try {
         context.scheduler.runDue();
-        await applyFaults('InvokeEndpoint', 'ThrottlingException', 429);
+        await applyFaults(context, {
+          operation: 'InvokeEndpoint',
+          actionPrefix: 'sagemaker',
+          input: { EndpointName: endpointName },
+          // SageMaker Runtime throttles as every AWS service's common errors say: 400, not 429.
+          throttling: { type: 'ThrottlingException', status: 400 },
+        });
         const result = await invokeEndpoint(context, endpointName, headerMap(request), body);
         record(recorded);
         notify(recorded);
+        await announce('SageMakerRuntime', 'InvokeEndpoint');
         response.writeHead(result.status, { ...result.headers, 'x-amzn-requestid': requestId });
         response.end(result.body);
       } catch (error) {
@@ -214,6 +250,7 @@ export async function startAwsEmulator(input: AwsEmulatorOptions = {}): Promise<
       );
       return;
     }
+    called(service.callName, operation);
     let input: JsonObject = {};
     const recorded: RecordedRequest = { service: service.name, operation, input, time: new Date() };
     try {
@@ -242,12 +279,18 @@ export async function startAwsEmulator(input: AwsEmulatorOptions = {}): Promise<
           `The emulator does not implement ${prefix}.${operation}.`,
         );
       context.scheduler.runDue();
-      await applyFaults(operation, service.throttlingError, 400);
+      await applyFaults(context, {
+        operation,
+        actionPrefix: service.actionPrefix,
+        input,
+        throttling: { type: service.throttlingError, status: 400 },
+      });
       context.scheduler.runDue();
       runScalingActivities(context);
       const output = handler(context, input);
       record(recorded);
       notify(recorded);
+      await announce(service.callName, operation);
       response.writeHead(200, { 'content-type': service.contentType, 'x-amzn-requestid': requestId });
       response.end(JSON.stringify(output));
     } catch (error) {
@@ -306,6 +349,18 @@ export async function startAwsEmulator(input: AwsEmulatorOptions = {}): Promise<
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    calls: () => [...calls],
+    resetCalls: () => {
+      calls.length = 0;
+    },
+    onRequest(listener) {
+      requestListeners.add(listener);
+      return () => {
+        requestListeners.delete(listener);
+      };
+    },
+    inventory: () => inventoryOf(context),
+    dump: () => dumpState(context),
     state: context,
     close: () =>
       new Promise<void>((resolve) => {

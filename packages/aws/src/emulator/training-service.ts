@@ -1,4 +1,4 @@
-import { AwsServiceError, invalidField } from './aws-service-error.js';
+import { AwsServiceError, constraintViolation, invalidField } from './aws-service-error.js';
 import {
   appendLog,
   type EmulatorContext,
@@ -75,31 +75,96 @@ function finish(
   job.TrainingEndTime = time;
   job.generation++;
   if (status === 'Failed') job.FailureReason = message;
-  // Metric definitions are applied to the job's own log lines, as SageMaker does.
+  // FinalMetricDataList: the last value each metric definition's Regex found in the job's own log lines.
+  const lines = jobLogLines(context, job).map((event) => event.message);
+  const finalMetrics: { MetricName: string; Value: number; Timestamp: number }[] = [];
+  for (const definition of metricDefinitions(job)) {
+    const values = definition.values(lines);
+    const value = values.at(-1);
+    if (value !== undefined)
+      finalMetrics.push({ MetricName: definition.name, Value: value, Timestamp: epochSeconds(time) });
+  }
+  job.finalMetrics = finalMetrics;
+}
+
+/** A metric definition of the job, compiled: its name and the numbers its Regex captures in lines. */
+interface CompiledDefinition {
+  name: string;
+  values(lines: readonly string[]): number[];
+}
+
+/**
+ * The job's MetricDefinitions. SageMaker reads each metric from the job's logs with the definition's
+ * Regex (its first capture group is the value) and publishes it under the definition's Name only.
+ */
+function metricDefinitions(job: TrainingJobRecord): CompiledDefinition[] {
   const definitions = ((job.input.AlgorithmSpecification as JsonObject | undefined)?.MetricDefinitions ??
     []) as JsonObject[];
-  const group = context.logGroups.get(trainingLogGroup);
-  const lines = (group?.events ?? []).filter((event) =>
-    event.logStreamName.startsWith(`${job.TrainingJobName}/`),
-  );
-  const finalMetrics: { MetricName: string; Value: number; Timestamp: number }[] = [];
-  for (const definition of definitions) {
+  return definitions.flatMap((definition) => {
     let pattern: RegExp;
     try {
       pattern = new RegExp(String(definition.Regex));
     } catch {
-      continue;
+      // A pattern JavaScript cannot compile finds nothing (SageMaker's regex dialect is Java's).
+      return [];
     }
-    let value: number | undefined;
-    for (const line of lines) {
-      const match = pattern.exec(line.message);
-      const parsed = match?.[1] === undefined ? Number.NaN : Number(match[1]);
-      if (Number.isFinite(parsed)) value = parsed;
-    }
-    if (value !== undefined)
-      finalMetrics.push({ MetricName: String(definition.Name), Value: value, Timestamp: epochSeconds(time) });
+    return [
+      {
+        name: String(definition.Name),
+        values: (lines: readonly string[]) =>
+          lines.flatMap((line) => {
+            const match = pattern.exec(line);
+            const parsed = match?.[1] === undefined ? Number.NaN : Number(match[1]);
+            return Number.isFinite(parsed) ? [parsed] : [];
+          }),
+      },
+    ];
+  });
+}
+
+function jobLogLines(context: EmulatorContext, job: TrainingJobRecord) {
+  const group = context.logGroups.get(trainingLogGroup);
+  return (group?.events ?? []).filter((event) => event.logStreamName.startsWith(`${job.TrainingJobName}/`));
+}
+
+/**
+ * CreateTrainingJob's AlgorithmSpecification.MetricDefinitions as the API reference bounds them: at
+ * most 40 definitions; Name 1–255 characters; Regex 1–500 characters (AlgorithmSpecification,
+ * MetricDefinition). Refusals use AWS's request-validation wording.
+ */
+function checkMetricDefinitions(algorithm: JsonObject): void {
+  const definitions = algorithm.MetricDefinitions;
+  if (definitions === undefined || definitions === null) return;
+  const path = 'algorithmSpecification.metricDefinitions';
+  if (!Array.isArray(definitions)) {
+    throw new AwsServiceError('SerializationException', `Expected a list at '${path}'.`);
   }
-  job.finalMetrics = finalMetrics;
+  if (definitions.length > 40) {
+    throw constraintViolation(
+      path,
+      `${definitions.length} definitions`,
+      'Member must have length less than or equal to 40',
+    );
+  }
+  definitions.forEach((definition, index) => {
+    const member = (definition ?? {}) as JsonObject;
+    for (const [field, maximum] of [
+      ['Name', 255],
+      ['Regex', 500],
+    ] as const) {
+      const value = member[field];
+      const memberPath = `${path}.${index + 1}.member.${field.toLowerCase()}`;
+      if (typeof value !== 'string') throw constraintViolation(memberPath, value, 'Member must not be null');
+      if (value.length < 1)
+        throw constraintViolation(memberPath, value, 'Member must have length greater than or equal to 1');
+      if (value.length > maximum)
+        throw constraintViolation(
+          memberPath,
+          value,
+          `Member must have length less than or equal to ${maximum}`,
+        );
+    }
+  });
 }
 
 /** Runs one epoch on every host: the loss falls with the learning rate; metrics go to logs and CloudWatch. */
@@ -113,6 +178,7 @@ function runEpoch(context: EmulatorContext, job: TrainingJobRecord, epoch: numbe
   const processesPerHost = Number(
     (job.input.Environment as Record<string, string> | undefined)?.MLSCALE_NPROC_PER_NODE ?? 1,
   );
+  const firstSequence = context.logSequence;
   for (const [index, host] of all.entries()) {
     if (epoch === 1 && (all.length > 1 || processesPerHost > 1)) {
       log(
@@ -125,15 +191,24 @@ function runEpoch(context: EmulatorContext, job: TrainingJobRecord, epoch: numbe
     }
     log(context, job, host, `epoch=${epoch} train_loss=${loss} accuracy=${accuracy}`, time);
   }
-  recordMetric(
-    context,
-    '/aws/sagemaker/TrainingJobs',
-    'train:loss',
-    { TrainingJobName: job.TrainingJobName },
-    loss,
-    'None',
-    time,
-  );
+  // Algorithm metrics exist only as the job's MetricDefinitions parse them out of this epoch's lines.
+  const epochLines = jobLogLines(context, job)
+    .filter((event) => event.sequence >= firstSequence)
+    .map((event) => event.message);
+  for (const definition of metricDefinitions(job)) {
+    for (const value of definition.values(epochLines)) {
+      recordMetric(
+        context,
+        '/aws/sagemaker/TrainingJobs',
+        definition.name,
+        { TrainingJobName: job.TrainingJobName },
+        value,
+        'None',
+        time,
+      );
+    }
+  }
+  // Instance metrics (not algorithm metrics) SageMaker publishes for every training host.
   for (const host of all) {
     recordMetric(
       context,
@@ -294,6 +369,7 @@ export const trainingHandlers: Readonly<Record<string, SageMakerHandler>> = {
         'Either TrainingImage or AlgorithmName must be specified in AlgorithmSpecification.',
       );
     }
+    checkMetricDefinitions(algorithm);
     if (!stringField(input, 'RoleArn')) throw invalidField('RoleArn', 'Member must not be null');
     const output = input.OutputDataConfig as JsonObject | undefined;
     if (!output || !String(output.S3OutputPath ?? '').startsWith('s3://')) {
