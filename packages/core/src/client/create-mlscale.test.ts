@@ -192,6 +192,21 @@ describe('createMlscale', () => {
     expect(events.filter((event) => event.type === 'operation-retry').length).toBe(2);
   });
 
+  it('retries the start of a listing that is throttled', async () => {
+    const backend = createInMemoryBackend();
+    const client = createMlscale({ backend, ...fast });
+    await client.deploy(spec);
+    backend.failNext(
+      'deployments.doList',
+      () => new MlscaleError({ code: 'Throttled', message: 'Rate exceeded' }),
+      2,
+    );
+    const names: string[] = [];
+    for await (const status of client.list()) names.push(status.name);
+    expect(names).toEqual([spec.name]);
+    expect(backend.callsTo('deployments.doList').length).toBe(3);
+  });
+
   it('does not retry when retry is off, and wraps foreign errors', async () => {
     const backend = createInMemoryBackend();
     const client = createMlscale({ backend, retry: false });

@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import type { DeploymentStatus } from '../backend/v1/index.js';
+import type { CallOptionsV1, DeploymentStatus } from '../backend/v1/index.js';
 import { terminalTrainingJobStates } from '../backend/v1/index.js';
 import { MlscaleError, toMlscaleError } from '../errors.js';
 import { sealDeploymentSpec } from '../secrets/seal-secrets.js';
@@ -211,7 +211,7 @@ export function createMlscale(settings: MlscaleSettings): MlscaleClient {
     },
 
     list(options = {}) {
-      return normalizeIterable(backend.deployments.doList(options.signal ? { signal: options.signal } : {}));
+      return listing('list', '*', options.signal, (callOptions) => backend.deployments.doList(callOptions));
     },
 
     async predict(deploymentName, input, options = {}) {
@@ -247,7 +247,7 @@ export function createMlscale(settings: MlscaleSettings): MlscaleClient {
 
     jobs(options = {}) {
       const training = requireGroup(backend, backend.training, 'training');
-      return normalizeIterable(training.doList(options.signal ? { signal: options.signal } : {}));
+      return listing('jobs', '*', options.signal, (callOptions) => training.doList(callOptions));
     },
 
     async stopJob(jobName, options = {}) {
@@ -275,7 +275,9 @@ export function createMlscale(settings: MlscaleSettings): MlscaleClient {
       const target = parseSpec(monitoringTargetSchema, targetInput, 'log target');
       const query = parseSpec(logQuerySchema, rest, 'log query');
       const monitoring = requireGroup(backend, backend.monitoring, 'monitoring');
-      return normalizeIterable(monitoring.doLogs(target, query, signal ? { signal } : {}));
+      return listing('logs', describeTarget(target), signal, (callOptions) =>
+        monitoring.doLogs(target, query, callOptions),
+      );
     },
 
     alerts: {
@@ -331,7 +333,9 @@ export function createMlscale(settings: MlscaleSettings): MlscaleClient {
       list(modelName, options = {}) {
         if (modelName !== undefined) name(modelName, 'model');
         const models = requireGroup(backend, backend.models, 'modelRegistry');
-        return normalizeIterable(models.doList(modelName, options.signal ? { signal: options.signal } : {}));
+        return listing('listModels', modelName ?? '*', options.signal, (callOptions) =>
+          models.doList(modelName, callOptions),
+        );
       },
     },
 
@@ -348,12 +352,31 @@ export function createMlscale(settings: MlscaleSettings): MlscaleClient {
     });
   }
 
-  /** Re-throws iterator errors as MlscaleErrors. */
-  async function* normalizeIterable<T>(iterable: AsyncIterable<T>): AsyncIterable<T> {
+  /**
+   * A backend listing with the client's retry policy on its start (the first page), where throttling
+   * usually bites. Once items have flowed, a failure is thrown as an MlscaleError rather than retried:
+   * starting over would list them twice.
+   */
+  async function* listing<T>(
+    operation: string,
+    target: string,
+    signal: AbortSignal | undefined,
+    open: (options: CallOptionsV1) => AsyncIterable<T>,
+  ): AsyncIterable<T> {
+    let iterator: AsyncIterator<T> | undefined;
     try {
-      yield* iterable;
+      const first = await call(operation, target, signal, async (callOptions) => {
+        await iterator?.return?.();
+        iterator = open(callOptions)[Symbol.asyncIterator]();
+        return iterator.next();
+      });
+      if (first.done) return;
+      yield first.value;
+      for (let next = await iterator!.next(); !next.done; next = await iterator!.next()) yield next.value;
     } catch (error) {
       throw toMlscaleError(error, provider);
+    } finally {
+      await iterator?.return?.();
     }
   }
 
