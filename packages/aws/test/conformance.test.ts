@@ -1,7 +1,6 @@
 import { describeBackendConformance } from '@mlscale/core/conformance';
-import { type AwsEmulator, startAwsEmulator } from '../src/emulator/index.js';
+import { type AwsEmulator, awsConformanceCloud, startAwsEmulator } from '../src/emulator/index.js';
 import { type SageMakerSettings, sagemaker } from '../src/index.js';
-import { awsConformanceCloud } from './aws-conformance-cloud.js';
 import { fakeCredentials, roleArn, servingImage } from './emulator-harness.js';
 
 // The shared suite, against sagemaker() with the real AWS SDK clients talking to the emulator: faults

@@ -2,7 +2,12 @@ import { writeFile } from 'node:fs/promises';
 import { createMlscale, type MlscaleClient, MlscaleError } from '@mlscale/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEndpoint } from '../src/emulator/index.js';
-import { startVertexTestSetup, type VertexTestSetup, type WireMessage } from './vertex-test-setup.js';
+import {
+  project,
+  startVertexTestSetup,
+  type VertexTestSetup,
+  type WireMessage,
+} from './vertex-test-setup.js';
 
 describe('vertex() deployments on the emulator', () => {
   let setup: VertexTestSetup;
@@ -26,7 +31,7 @@ describe('vertex() deployments on the emulator', () => {
     });
     client = createMlscale({
       backend: setup.backend,
-      polling: { minDelayMs: 20, maxDelayMs: 200 },
+      polling: { minDelayMs: 5, maxDelayMs: 50 },
       retry: false,
     });
   }, 60_000);
@@ -202,7 +207,7 @@ describe('vertex() deployments on the emulator', () => {
     expect(status.traffic.map((share) => share.weight).sort()).toEqual([30, 70]);
     const endpoint = endpointOf('split');
     expect(Object.values(endpoint.trafficSplit).sort()).toEqual([30, 70]);
-    // The spec kept on the endpoint has the secret masked.
+    // The record kept on the endpoint has the secret sealed.
     expect(endpoint.description).not.toContain('hf_secret_value');
     expect((await client.get('split')).specHash).toBe(status.specHash);
     const before = setup.emulator.requests.length;
@@ -273,12 +278,81 @@ describe('vertex() deployments on the emulator', () => {
     await load;
     expect(MlscaleError.isInstance(error) ? error.code : error).toBe('BackendFailure');
     expect((error as Error).message).toMatch(/rolled back at 50% traffic/);
+    // The refusal put the previous split back at once; the next steps remove the canary.
+    expect(endpointOf('doubler').trafficSplit).toEqual(previous);
+    const status = await client.reconcile('doubler');
     const after = endpointOf('doubler');
     expect(after.trafficSplit).toEqual(previous);
     expect(after.deployedModels.map((deployed) => deployed.id)).toEqual([serving!.id]);
-    const status = await client.get('doubler');
-    expect(status.state).toBe('Failed');
-    expect(status.stateReason).toMatch(/previous split is restored/);
-    expect(status.spec.model).toEqual({ uri: `${setup.modelPath}.v2.onnx`, format: 'onnx' });
+    expect(status?.state).toBe('InService');
+    expect(status?.stateReason).toMatch(/refused: Update of 'doubler' rolled back at 50% traffic/);
+    expect(status?.spec.model).toEqual({ uri: `${setup.modelPath}.v2.onnx`, format: 'onnx' });
   }, 60_000);
+
+  it('keeps the record in the endpoint description, with secrets sealed, and rolls out a secret-only change as a new model', async () => {
+    const spec = {
+      name: 'rotating',
+      model: { uri: setup.modelPath },
+      environment: { API_TOKEN: 'tok-first-4c1f', LOG_LEVEL: 'info' },
+    };
+    const first = await client.deploy(spec);
+    const endpoint = endpointOf('rotating');
+    expect(endpoint.name).toBe(`projects/${project}/locations/us-central1/endpoints/mlscale-rotating`);
+    expect(endpoint.description).toMatch(/^mlscale deployment record v1: [A-Za-z0-9_-]+$/);
+    expect(endpoint.description).not.toContain('tok-first-4c1f');
+    expect(JSON.stringify(endpoint.labels)).not.toContain('tok-first');
+    const [firstModel] = endpoint.deployedModels;
+    const before = setup.emulator.requests.length;
+    const rotated = await client.update({
+      name: 'rotating',
+      environment: { ...spec.environment, API_TOKEN: 'tok-second-9e2a' },
+    });
+    expect(rotated.specHash).not.toBe(first.specHash);
+    // A new model with the new value, deployed beside the old one with no traffic, then all traffic.
+    const [upload] = requestsOf('ModelService.UploadModel', before);
+    expect(upload!.model.containerSpec.env).toEqual(
+      expect.arrayContaining([{ name: 'API_TOKEN', value: 'tok-second-9e2a' }]),
+    );
+    const [deploy] = requestsOf('EndpointService.DeployModel', before);
+    expect(deploy!.trafficSplit).toEqual({ '0': 0, [firstModel!.id]: 100 });
+    const after = endpointOf('rotating');
+    expect(after.deployedModels.map((deployed) => deployed.id)).not.toContain(firstModel!.id);
+    expect(Object.values(after.trafficSplit)).toEqual([100]);
+    // The old model was deleted once nothing served it.
+    expect(requestsOf('ModelService.DeleteModel', before).map((request) => request.name)).toEqual([
+      firstModel!.model,
+    ]);
+    expect(setup.emulator.inspection.containerEnvironment('rotating')?.API_TOKEN).toBe('tok-second-9e2a');
+    await client.delete('rotating');
+  });
+
+  it('takes one step per reconcile without waiting on operations, and never deploys a model twice', async () => {
+    setup.emulator.setDelays({ operationMs: 20, deployExtraMs: 1_500 });
+    try {
+      await client.deploy({ name: 'stepwise', model: { uri: setup.modelPath } }, { wait: false });
+      const backend = setup.backend.deployments;
+      const deploysOf = () =>
+        requestsOf('EndpointService.DeployModel').filter((request) =>
+          String(request.endpoint).endsWith('/mlscale-stepwise'),
+        ).length;
+      for (let attempt = 0; attempt < 200 && deploysOf() === 0; attempt++) {
+        await backend.doReconcile('stepwise', {});
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(deploysOf()).toBe(1);
+      const started = Date.now();
+      const during = await backend.doReconcile('stepwise', {});
+      await backend.doReconcile('stepwise', {});
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(during?.state).toBe('Creating');
+      expect(during?.stateReason).toMatch(/DeployModel in progress/);
+      expect(deploysOf()).toBe(1);
+      const served = await client.reconcile('stepwise');
+      expect(served?.state).toBe('InService');
+      expect(deploysOf()).toBe(1);
+    } finally {
+      setup.emulator.setDelays({});
+    }
+    await client.delete('stepwise');
+  });
 });

@@ -56,7 +56,7 @@ describe('the Vertex emulator over the wire', () => {
       }),
     ).rejects.toMatchObject({
       code: 3,
-      details: expect.stringContaining('not on the endpoint'),
+      details: 'The following DeployedModel ID(s) [999] do not exist.',
     });
     const [upload] = await models.uploadModel({
       parent,
@@ -82,7 +82,7 @@ describe('the Vertex emulator over the wire', () => {
         },
         trafficSplit: { '0': 60 },
       }),
-    ).rejects.toMatchObject({ code: 3, details: expect.stringContaining('sum to 100') });
+    ).rejects.toMatchObject({ code: 3, details: expect.stringContaining('must add up to 100') });
     await expect(endpoints.deleteEndpoint({ name: `${parent}/endpoints/404` })).rejects.toMatchObject({
       code: 5,
     });
@@ -96,6 +96,189 @@ describe('the Vertex emulator over the wire', () => {
     await expect(endpoints.listEndpoints({ parent })).rejects.toMatchObject({ code: 14 });
     const [operation] = await endpoints.createEndpoint({ parent, endpoint: { displayName: 'doomed' } });
     await expect(operation.promise()).rejects.toMatchObject({ message: expect.stringContaining('boom') });
+  });
+
+  it('refuses what Vertex refuses: taken ids, concurrent deployment operations, undeploying a model with traffic, bad labels', async () => {
+    const [create] = await endpoints.createEndpoint({
+      parent,
+      endpointId: 'rules',
+      endpoint: { displayName: 'rules' },
+    });
+    // The id is taken from the request on, while the create is still in progress.
+    await expect(
+      endpoints.createEndpoint({ parent, endpointId: 'rules', endpoint: { displayName: 'again' } }),
+    ).rejects.toMatchObject({ code: 6 });
+    const [endpoint] = await create.promise();
+    expect(endpoint.name).toBe(`${parent}/endpoints/rules`);
+    await expect(
+      endpoints.createEndpoint({ parent, endpointId: 'Not_An_Id', endpoint: { displayName: 'x' } }),
+    ).rejects.toMatchObject({ code: 3, details: expect.stringContaining('endpoint_id') });
+    await expect(
+      endpoints.createEndpoint({ parent, endpoint: { displayName: 'x', labels: { Team: 'a' } } }),
+    ).rejects.toMatchObject({ code: 3, details: expect.stringContaining('label key "Team"') });
+    await expect(
+      models.uploadModel({
+        parent,
+        model: { displayName: 'x', containerSpec: { imageUri: 'i' }, labels: { team: 'A b' } },
+      }),
+    ).rejects.toMatchObject({ code: 3 });
+    const tooMany = Object.fromEntries(Array.from({ length: 65 }, (_, index) => [`k${index}`, 'v']));
+    await expect(
+      endpoints.updateEndpoint({
+        endpoint: { name: endpoint.name, labels: tooMany },
+        updateMask: { paths: ['labels'] },
+      }),
+    ).rejects.toMatchObject({ code: 3, details: expect.stringContaining('at most 64') });
+
+    const [upload] = await models.uploadModel({
+      parent,
+      modelId: 'rules-model',
+      model: { displayName: 'm', containerSpec: { imageUri: 'image' } },
+    });
+    await expect(
+      models.uploadModel({
+        parent,
+        modelId: 'rules-model',
+        model: { displayName: 'm', containerSpec: { imageUri: 'i' } },
+      }),
+    ).rejects.toMatchObject({ code: 6 });
+    const [uploaded] = await upload.promise();
+    const resources = {
+      machineSpec: { machineType: 'n1-standard-2' },
+      minReplicaCount: 1,
+      maxReplicaCount: 1,
+    };
+    const [first] = await endpoints.deployModel({
+      endpoint: endpoint.name,
+      deployedModel: { id: '111', model: uploaded.model, dedicatedResources: resources },
+      trafficSplit: { '0': 100 },
+    });
+    // One deployment operation at a time per endpoint.
+    await expect(
+      endpoints.deployModel({
+        endpoint: endpoint.name,
+        deployedModel: { id: '222', model: uploaded.model, dedicatedResources: resources },
+        trafficSplit: { '0': 0, '111': 100 },
+      }),
+    ).rejects.toMatchObject({ code: 9, details: expect.stringContaining('in progress') });
+    await first.promise();
+    const [second] = await endpoints.deployModel({
+      endpoint: endpoint.name,
+      deployedModel: { id: '222', model: uploaded.model, dedicatedResources: resources },
+      trafficSplit: { '0': 0, '111': 100 },
+    });
+    await second.promise();
+    await expect(
+      endpoints.mutateDeployedModel({
+        endpoint: endpoint.name,
+        deployedModel: { id: '222', dedicatedResources: { minReplicaCount: 3, maxReplicaCount: 2 } },
+        updateMask: {
+          paths: ['dedicated_resources.min_replica_count', 'dedicated_resources.max_replica_count'],
+        },
+      }),
+    ).rejects.toMatchObject({ code: 3, details: expect.stringContaining('max_replica_count') });
+    // A model with traffic is undeployed only with a split that takes its share away.
+    await expect(
+      endpoints.undeployModel({ endpoint: endpoint.name, deployedModelId: '111' }),
+    ).rejects.toMatchObject({
+      code: 9,
+      details: expect.stringContaining('receives 100% of traffic'),
+    });
+    const [undeploy] = await endpoints.undeployModel({
+      endpoint: endpoint.name,
+      deployedModelId: '111',
+      trafficSplit: { '222': 100 },
+    });
+    await undeploy.promise();
+    await expect(models.deleteModel({ name: uploaded.model })).rejects.toMatchObject({ code: 9 });
+  });
+
+  it('pages list answers with page_size and page_token', async () => {
+    for (const index of [1, 2, 3]) {
+      const [operation] = await endpoints.createEndpoint({
+        parent,
+        endpoint: { displayName: `paged-${index}` },
+      });
+      await operation.promise();
+    }
+    const [page, next, response] = await endpoints.listEndpoints(
+      { parent, pageSize: 2 },
+      { autoPaginate: false },
+    );
+    expect(page).toHaveLength(2);
+    expect(response?.nextPageToken).toBeTruthy();
+    const [rest] = await endpoints.listEndpoints(next!, { autoPaginate: false });
+    expect(rest.length).toBeGreaterThan(0);
+    expect(new Set([...page, ...rest].map((item) => item.name)).size).toBe(page.length + rest.length);
+  });
+
+  it('offers an inspection API: the RPC log, a listener after each request, faults per RPC, inventory and a dump', async () => {
+    const { inspection } = emulator;
+    inspection.resetRequests();
+    const heard: string[] = [];
+    const stop = inspection.onRequest((method) => heard.push(method));
+    inspection.injectFault('accessDenied', 'CreateEndpoint', 1);
+    inspection.injectFault('serverError', 'GetEndpoint', 1);
+    inspection.injectFault('throttling', 'ListEndpoints', 1);
+    await expect(
+      endpoints.createEndpoint({ parent, endpoint: { displayName: 'denied' } }),
+    ).rejects.toMatchObject({
+      code: 7,
+      details: expect.stringMatching(/^Permission 'aiplatform\.endpoints\.create' denied on resource/),
+    });
+    await expect(endpoints.getEndpoint({ name: `${parent}/endpoints/rules` })).rejects.toMatchObject({
+      code: 13,
+    });
+    await expect(endpoints.listEndpoints({ parent })).rejects.toMatchObject({ code: 8 });
+    await endpoints.getEndpoint({ name: `${parent}/endpoints/rules` });
+    stop();
+    expect(inspection.requests()).toEqual(['CreateEndpoint', 'GetEndpoint', 'ListEndpoints', 'GetEndpoint']);
+    // Only requests carried out are announced.
+    expect(heard).toEqual(['GetEndpoint']);
+    expect(inspection.isMutating('DeployModel')).toBe(true);
+    expect(inspection.isMutating('GetOperation')).toBe(false);
+
+    const [upload] = await models.uploadModel({
+      parent,
+      modelId: 'inspected',
+      model: {
+        displayName: 'inspected',
+        containerSpec: { imageUri: 'image', env: [{ name: 'API_TOKEN', value: 'sk-inspected-secret' }] },
+        labels: { 'mlscale-deployment': 'inspected' },
+      },
+    });
+    const [uploaded] = await upload.promise();
+    const [create] = await endpoints.createEndpoint({
+      parent,
+      endpointId: 'mlscale-inspected',
+      endpoint: { displayName: 'inspected', labels: { 'mlscale-deployment': 'inspected' } },
+    });
+    const [endpoint] = await create.promise();
+    const [deploy] = await endpoints.deployModel({
+      endpoint: endpoint.name,
+      deployedModel: {
+        id: '333',
+        model: uploaded.model,
+        dedicatedResources: {
+          machineSpec: { machineType: 'n1-standard-2' },
+          minReplicaCount: 1,
+          maxReplicaCount: 3,
+        },
+      },
+      trafficSplit: { '0': 100 },
+    });
+    await deploy.promise();
+    expect(inspection.inventory('inspected')).toEqual({
+      endpoints: [endpoint.name],
+      deployedModels: [`${endpoint.name}/deployedModels/333`],
+      models: [uploaded.model],
+    });
+    expect(inspection.autoscaling('inspected')).toEqual({ minReplicas: 1, maxReplicas: 3 });
+    expect(inspection.containerEnvironment('inspected')).toEqual({ API_TOKEN: 'sk-inspected-secret' });
+    const dump = inspection.dump();
+    expect(dump).toContain('mlscale-inspected');
+    expect(dump).toContain('[container environment]');
+    expect(dump).not.toContain('sk-inspected-secret');
   });
 
   it('serves the Cloud Storage JSON API the storage client uses', async () => {

@@ -8,10 +8,10 @@ describe('vertex() under injected faults', () => {
 
   beforeAll(async () => {
     setup = await startVertexTestSetup();
-    // No client-level retry: what is retried here is the adapter's own backoff.
+    // No client-level retry: the adapter makes one request per call, so any retry seen is the client's.
     client = createMlscale({
       backend: setup.backend,
-      polling: { minDelayMs: 20, maxDelayMs: 200 },
+      polling: { minDelayMs: 5, maxDelayMs: 50 },
       retry: false,
     });
   }, 60_000);
@@ -31,24 +31,39 @@ describe('vertex() under injected faults', () => {
       (versions) => versions[0]!.labels['mlscale-deployment'] === name,
     );
 
-  it('retries RESOURCE_EXHAUSTED with its own backoff (aiplatform does not retry)', async () => {
-    const before = setup.emulator.requests.length;
+  it('leaves RESOURCE_EXHAUSTED to the client: one request per attempt, retried only by its policy', async () => {
+    setup.emulator.setFaults({ resourceExhausted: { calls: 1, methods: ['CreateEndpoint'] } });
+    let before = setup.emulator.requests.length;
+    const error = await client
+      .deploy({ name: 'throttled', model: { uri: setup.modelPath } })
+      .catch((caught: unknown) => caught);
+    expect(MlscaleError.hasCode(error, 'Throttled')).toBe(true);
+    expect((error as MlscaleError).retryable).toBe(true);
+    expect((error as MlscaleError).statusCode).toBe(429);
+    expect(count('EndpointService.CreateEndpoint', before)).toBe(1);
+
+    const retrying = createMlscale({
+      backend: setup.backend,
+      polling: { minDelayMs: 5, maxDelayMs: 50 },
+      retry: { maxAttempts: 6, baseDelayMs: 1, maxDelayMs: 5 },
+    });
+    before = setup.emulator.requests.length;
     setup.emulator.setFaults({ resourceExhausted: { calls: 3, methods: ['DeployModel', 'CreateEndpoint'] } });
-    const status = await client.deploy({ name: 'throttled', model: { uri: setup.modelPath } });
+    const status = await retrying.deploy({ name: 'throttled', model: { uri: setup.modelPath } });
     expect(status.state).toBe('InService');
-    // Three refusals, then the calls that went through.
+    // Three refusals, then the calls that went through: each attempt is one request.
     expect(
       count('EndpointService.CreateEndpoint', before) + count('EndpointService.DeployModel', before),
     ).toBe(5);
   });
 
   it('gives up with Throttled when the quota stays exhausted', async () => {
-    setup.emulator.setFaults({ resourceExhausted: { calls: 50, methods: ['ListEndpoints'] } });
+    setup.emulator.setFaults({ resourceExhausted: { calls: 50, methods: ['GetEndpoint'] } });
     const error = await client.get('throttled').catch((caught: unknown) => caught);
     setup.emulator.setFaults({});
     expect(MlscaleError.hasCode(error, 'Throttled')).toBe(true);
     expect((error as MlscaleError).provider).toBe('gcp');
-    expect((error as Error).message).toMatch(/ListEndpoints failed: Quota exceeded/);
+    expect((error as Error).message).toMatch(/GetEndpoint failed: Quota exceeded/);
   });
 
   it('surfaces the error of a failed operation, then converges when deployed again', async () => {
@@ -79,21 +94,28 @@ describe('vertex() under injected faults', () => {
     expect(setup.emulator.storageObjects.size).toBe(objectsBefore);
   });
 
-  it('converges a deploy interrupted by its process going away', async () => {
-    setup.emulator.setDelays({ operationMs: 50, deployExtraMs: 400 });
+  it('converges a deploy interrupted by its process going away, without deploying its model twice', async () => {
+    setup.emulator.setDelays({ operationMs: 20, deployExtraMs: 400 });
     const first = setup.newBackend();
     const firstClient = createMlscale({ backend: first, retry: false });
     const spec = { name: 'interrupted', model: { uri: setup.modelPath }, replicas: 2 };
     const started = await firstClient.deploy(spec, { wait: false });
     expect(started.state).toBe('Creating');
-    // Wait until the endpoint exists, then drop the first process mid-deploy.
-    for (let attempt = 0; attempt < 3000 && endpointsNamed('interrupted').length === 0; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
+    // The first process takes steps until its DeployModel is under way, then goes away.
+    const deploys = () =>
+      setup.emulator.requests.filter(
+        (request) =>
+          request.method === 'EndpointService.DeployModel' &&
+          String(request.request.endpoint).endsWith('/mlscale-interrupted'),
+      ).length;
+    for (let attempt = 0; attempt < 300 && deploys() === 0; attempt++) {
+      await firstClient.reconcile('interrupted', { wait: false });
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
     await first.close?.();
     const second = createMlscale({
       backend: setup.newBackend(),
-      polling: { minDelayMs: 20, maxDelayMs: 200 },
+      polling: { minDelayMs: 5, maxDelayMs: 50 },
     });
     const converged = await second.deploy(spec);
     setup.emulator.setDelays({});
@@ -102,6 +124,7 @@ describe('vertex() under injected faults', () => {
     expect(endpointsNamed('interrupted')).toHaveLength(1);
     expect(modelsOf('interrupted')).toHaveLength(1);
     // The second process waited for the first one's DeployModel instead of deploying the model again.
+    expect(deploys()).toBe(1);
     expect(endpointsNamed('interrupted')[0]!.deployedModels).toHaveLength(1);
     expect(
       Object.values(endpointsNamed('interrupted')[0]!.trafficSplit).reduce((sum, value) => sum + value, 0),

@@ -100,7 +100,9 @@ describe('vertex() monitoring and model registry on the emulator', () => {
       .filter((request) => request.method === 'MetricService.ListTimeSeries')
       .at(0)!.request as WireMessage;
     expect(metricRequest.filter).toMatch(
-      new RegExp(`^metric.type = "${prefix}prediction_count" AND resource.labels.endpoint_id = "\\d+"$`),
+      new RegExp(
+        `^metric.type = "${prefix}prediction_count" AND resource.labels.endpoint_id = "mlscale-registry"$`,
+      ),
     );
     expect(metricRequest.aggregation).toMatchObject({
       perSeriesAligner: 'ALIGN_SUM',

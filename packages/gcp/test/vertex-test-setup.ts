@@ -24,6 +24,8 @@ export interface VertexTestSetup {
   backend: BackendV1;
   /** Path of a small model file (its bytes are not an ONNX graph: the emulator's predictor does the math). */
   modelPath: string;
+  /** Another model file, with the same (emulated) inputs and outputs: a new version to update to. */
+  secondModelPath: string;
   /** Another backend on the same emulator (a second process, say). */
   newBackend(settings?: VertexSettingsInput): BackendV1;
   cleanup(): Promise<void>;
@@ -37,6 +39,8 @@ export async function startVertexTestSetup(
   const directory = await mkdtemp(join(tmpdir(), 'mlscale-gcp-'));
   const modelPath = join(directory, 'model.onnx');
   await writeFile(modelPath, Buffer.from('mlscale test model: softmax over the input'));
+  const secondModelPath = join(directory, 'model-v2.onnx');
+  await writeFile(secondModelPath, Buffer.from('mlscale test model, version 2: softmax over the input'));
   const backends: BackendV1[] = [];
   const newBackend = (extra: VertexSettingsInput = {}) => {
     const backend = vertex({
@@ -48,8 +52,7 @@ export async function startVertexTestSetup(
       storageEndpoint: emulator.storageEndpoint,
       bucket,
       trainingImage: 'us-docker.pkg.dev/mlscale/images/trainer:latest',
-      retry: { maxAttempts: 6, baseDelayMs: 20, maxDelayMs: 200 },
-      polling: { minDelayMs: 20, maxDelayMs: 200 },
+      polling: { minDelayMs: 5, maxDelayMs: 50 },
       ...settings,
       ...extra,
     });
@@ -61,6 +64,7 @@ export async function startVertexTestSetup(
     emulator,
     backend,
     modelPath,
+    secondModelPath,
     newBackend,
     async cleanup() {
       for (const item of backends) await item.close?.();

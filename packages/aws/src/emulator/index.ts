@@ -1,4 +1,5 @@
 export { AwsServiceError } from './aws-service-error.js';
+export { awsConformanceCloud } from './conformance-cloud.js';
 export type { RecordedRequest } from './emulator-context.js';
 export type {
   EmulatedService,

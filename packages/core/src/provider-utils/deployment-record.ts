@@ -62,8 +62,10 @@ export function requestSpec(
   const desired = sealDeploymentSpec(spec);
   const desiredHash = specHash(desired);
   if (current && !current.deleting && current.desiredHash === desiredHash) {
+    if (!current.failure) return current;
+    // Asked for again after a failure: a new request, from now.
     const { failure: _cleared, ...rest } = current;
-    return rest;
+    return { ...rest, requestedAt: now };
   }
   return {
     desired,

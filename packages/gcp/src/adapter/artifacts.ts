@@ -76,8 +76,8 @@ export async function stageArtifact(
   for (const file of files) {
     const object = bucket.file(`${folder}${file.relativePath}`);
     const existing = await callVertex(
-      settings,
       `Cloud Storage metadata of gs://${bucketName}/${folder}${file.relativePath}`,
+      signal,
       async () => {
         try {
           const [metadata] = await object.getMetadata();
@@ -87,12 +87,11 @@ export async function stageArtifact(
           throw error;
         }
       },
-      { signal, idempotent: true },
     );
     if (existing && Number(existing.size) === file.size) continue;
     await callVertex(
-      settings,
       `Cloud Storage upload to gs://${bucketName}/${folder}${file.relativePath}`,
+      signal,
       async () => {
         await bucket.upload(file.path, {
           destination: `${folder}${file.relativePath}`,
@@ -100,7 +99,6 @@ export async function stageArtifact(
           metadata: { metadata: { 'mlscale-sha256': sha256 } },
         });
       },
-      { signal, idempotent: true },
     );
     uploaded = true;
   }

@@ -1,67 +1,90 @@
-import { type MlscaleError, waitFor, withRetry } from '@mlscale/core';
+import { waitFor } from '@mlscale/core';
+import { cloudCall, paginate } from '@mlscale/core/provider-utils';
 import { statusError, vertexError } from './errors.js';
 import type { VertexSettings } from './settings.js';
 
-/** Runs one Google API call with the adapter's backoff: throttling always, transient errors for reads. */
-export function callVertex<T>(
-  settings: VertexSettings,
-  what: string,
-  run: () => Promise<T>,
-  options: { signal?: AbortSignal | undefined; idempotent?: boolean } = {},
-): Promise<T> {
-  return withRetry(
-    async () => {
-      try {
-        return await run();
-      } catch (error) {
-        throw vertexError(error, what);
-      }
-    },
-    {
-      ...settings.retry,
-      ...(options.signal ? { signal: options.signal } : {}),
-      // aiplatform methods are not idempotent: only RESOURCE_EXHAUSTED (nothing was done) is always safe to repeat.
-      isRetryable: (error) => {
-        const failure = error as MlscaleError;
-        if (failure.code === 'Throttled') return true;
-        return options.idempotent === true && failure.retryable;
-      },
-    },
-  );
-}
+/**
+ * Call options for every Google client call the adapter makes: no retries in google-gax (its defaults
+ * retry reads and operation polls on UNAVAILABLE and DEADLINE_EXCEEDED), so the client's retry policy
+ * is the one retry layer and each backend call costs one request per attempt.
+ */
+export const singleAttempt = { retry: null } as const;
 
-/** What `client.check<Method>Progress(name)` resolves to (a google-gax Operation). */
-export interface OperationProgress<Result> {
-  done?: boolean | null;
-  error?: { code?: number | null; message?: string | null } | null;
-  result?: Result | null;
+/** `singleAttempt` for list calls read page by page (the adapter follows the tokens itself). */
+export const singlePage = { retry: null, autoPaginate: false } as const;
+
+/**
+ * One Google API call: an abort before or during it throws `Aborted`, anything the client throws is
+ * classified (`vertexError`). It does not retry.
+ */
+export function callVertex<T>(
+  what: string,
+  signal: AbortSignal | undefined,
+  run: () => Promise<T>,
+): Promise<T> {
+  return cloudCall({ what, signal, classify: vertexError }, () => run());
 }
 
 /**
- * Polls a long-running operation until it is done, with core's waiter: no deadline of its own (the
- * caller's signal and timeout govern, since a Vertex deploy can take more than 15 minutes). An
- * operation that ends in error throws with the operation's message.
+ * Every item of a paged Google list call (`listEndpoints`, `listModels`, `listOperations`, ... called
+ * with `singlePage`, which resolves `[items, nextRequest, response]`), one request per page, stopping
+ * when the service repeats a page token.
  */
-export async function awaitOperation<Result>(
+export function listAll<Item>(
+  what: string,
+  signal: AbortSignal | undefined,
+  fetch: (pageToken: string | undefined) => Promise<unknown>,
+): AsyncGenerator<Item> {
+  return paginate({
+    fetch: (token) => callVertex(what, signal, () => fetch(token)),
+    read: (page) => {
+      const [items, , response] = page as [Item[] | null, unknown, { nextPageToken?: string | null } | null];
+      return { items: items ?? [], nextToken: response?.nextPageToken };
+    },
+  });
+}
+
+/** Collects an async iterable into an array. */
+export async function collect<Item>(items: AsyncIterable<Item>): Promise<Item[]> {
+  const result: Item[] = [];
+  for await (const item of items) result.push(item);
+  return result;
+}
+
+/** A `google.longrunning.Operation` as `getOperation` and `listOperations` return it. */
+export interface OperationState {
+  name?: string | null;
+  done?: boolean | null;
+  error?: { code?: number | null; message?: string | null } | null;
+  /** A `google.protobuf.Any`: its type names the RPC that started the operation. */
+  metadata?: unknown;
+  response?: { value?: Uint8Array | string | null } | null;
+}
+
+/**
+ * Polls a long-running operation until it is done (GetOperation, one request per look), with core's
+ * waiter: no deadline of its own, the caller's signal governs. An operation that ends in error throws
+ * with the operation's message; a done one is returned. Deployment steps never call this (they look once and report
+ * progress); the model registry does, and so does a new deployment's CreateEndpoint, whose endpoint
+ * holds the deployment's record.
+ */
+export function awaitOperation(
   settings: VertexSettings,
   what: string,
-  check: () => Promise<unknown>,
+  look: () => Promise<OperationState>,
   signal: AbortSignal | undefined,
-): Promise<Result | undefined> {
-  return waitFor<Result | undefined>({
+): Promise<OperationState> {
+  return waitFor<OperationState>({
     description: what,
     minDelayMs: settings.polling.minDelayMs,
     maxDelayMs: settings.polling.maxDelayMs,
     maxWaitMs: Number.MAX_SAFE_INTEGER,
     ...(signal ? { signal } : {}),
     check: async () => {
-      const progress = (await callVertex(settings, `${what} (polling)`, check, {
-        signal,
-        idempotent: true,
-      })) as OperationProgress<Result>;
-      if (!progress.done) return { state: 'RETRY', progress: 'running' };
-      if (progress.error) throw statusError(progress.error, what);
-      return { state: 'SUCCESS', value: progress.result ?? undefined };
+      const operation = await callVertex('GetOperation', signal, look);
+      if (!operation.done) return { state: 'RETRY', progress: 'running' };
+      if (operation.error?.code) throw statusError(operation.error, what);
+      return { state: 'SUCCESS', value: operation };
     },
   });
 }

@@ -70,6 +70,8 @@ export function createClientPool(settings: VertexSettings): ClientPool {
       logging: new logging.v2.LoggingServiceV2Client(loggingOptions),
       storage: new Storage({
         projectId: settings.project,
+        // One attempt per request: the client's retry policy is the one retry layer.
+        retryOptions: { autoRetry: false, maxRetries: 0 },
         ...(settings.storageEndpoint ? { apiEndpoint: settings.storageEndpoint } : {}),
         ...(settings.keyFilename ? { keyFilename: settings.keyFilename } : {}),
         ...(settings.credentials ? { credentials: settings.credentials } : {}),

@@ -5,8 +5,6 @@ import type { VertexSettings } from './settings.js';
 export interface AdapterContext {
   settings: VertexSettings;
   clients: ClientPool;
-  /** Aborted by `close()`: stops background work. */
-  closing: AbortSignal;
 }
 
 export function clientsOf(context: AdapterContext): Promise<VertexClients> {

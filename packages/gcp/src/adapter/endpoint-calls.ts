@@ -1,6 +1,6 @@
 import type { protos } from '@google-cloud/aiplatform';
-import { waitFor } from '@mlscale/core';
-import { awaitOperation, callVertex } from './calls.js';
+import { MlscaleError } from '@mlscale/core';
+import { callVertex, collect, listAll, type OperationState, singleAttempt, singlePage } from './calls.js';
 import { type AdapterContext, clientsOf } from './context.js';
 import { labelFilter, labelKeys, locationName } from './names.js';
 
@@ -8,134 +8,129 @@ export type IEndpoint = protos.google.cloud.aiplatform.v1.IEndpoint;
 export type IDeployedModel = protos.google.cloud.aiplatform.v1.IDeployedModel;
 type IDedicatedResources = protos.google.cloud.aiplatform.v1.IDedicatedResources;
 
-/** The endpoint mlscale created for a deployment, found by its label. */
-export async function findEndpoint(
+/**
+ * The calls a deployment makes to EndpointService and the Operations service: each one request, no
+ * waiting. Long-running ones resolve the operation they started; a later step looks at it again.
+ */
+
+/** The endpoint, or undefined when there is none (NOT_FOUND). */
+export async function getEndpoint(
   context: AdapterContext,
   name: string,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
 ): Promise<IEndpoint | undefined> {
   const clients = await clientsOf(context);
-  const [endpoint] = await callVertex(
-    context.settings,
-    'ListEndpoints',
-    async () =>
-      (
-        await clients.endpoints.listEndpoints({
-          parent: locationName(context.settings),
-          filter: labelFilter(labelKeys.deployment, name),
-        })
-      )[0],
-    { signal, idempotent: true },
-  );
-  return endpoint;
+  try {
+    const [endpoint] = await callVertex('GetEndpoint', signal, () =>
+      clients.endpoints.getEndpoint({ name }, singleAttempt),
+    );
+    return endpoint;
+  } catch (error) {
+    if (MlscaleError.hasCode(error, 'NotFound')) return undefined;
+    throw error;
+  }
 }
 
-/** Every endpoint mlscale manages in the location. */
-export async function listManagedEndpoints(
+/** Every endpoint mlscale manages in the location (ListEndpoints, page by page). */
+export function listManagedEndpoints(
   context: AdapterContext,
-  signal?: AbortSignal,
-): Promise<IEndpoint[]> {
-  const clients = await clientsOf(context);
-  return callVertex(
-    context.settings,
-    'ListEndpoints',
-    async () =>
-      (
-        await clients.endpoints.listEndpoints({
-          parent: locationName(context.settings),
-          filter: labelFilter(labelKeys.managed, 'true'),
-        })
-      )[0],
-    { signal, idempotent: true },
-  );
+  signal: AbortSignal | undefined,
+): AsyncGenerator<IEndpoint> {
+  return listAll<IEndpoint>('ListEndpoints', signal, async (pageToken) => {
+    const clients = await clientsOf(context);
+    return clients.endpoints.listEndpoints(
+      {
+        parent: locationName(context.settings),
+        filter: labelFilter(labelKeys.managed, 'true'),
+        ...(pageToken ? { pageToken } : {}),
+      },
+      singlePage,
+    );
+  });
 }
 
+/** CreateEndpoint under a chosen id; resolves the operation. */
 export async function createEndpoint(
   context: AdapterContext,
+  endpointId: string,
   endpoint: IEndpoint,
-  signal: AbortSignal,
-): Promise<IEndpoint> {
+  signal: AbortSignal | undefined,
+): Promise<OperationState> {
   const clients = await clientsOf(context);
-  const [operation] = await callVertex(
-    context.settings,
-    'CreateEndpoint',
-    () => clients.endpoints.createEndpoint({ parent: locationName(context.settings), endpoint }),
-    { signal },
+  const [operation] = await callVertex('CreateEndpoint', signal, () =>
+    clients.endpoints.createEndpoint(
+      { parent: locationName(context.settings), endpoint, endpointId },
+      singleAttempt,
+    ),
   );
-  const created = await awaitOperation(
-    context.settings,
-    `CreateEndpoint ${endpoint.displayName}`,
-    () => clients.endpoints.checkCreateEndpointProgress(operation.name!),
-    signal,
-  );
-  return created as IEndpoint;
+  return { name: operation.name, done: operation.done };
 }
 
-/** DeployModel: `trafficSplit` key "0" is the model being deployed. */
+/** UpdateEndpoint of the named fields (`description`, `labels`, `traffic_split`). */
+export async function updateEndpoint(
+  context: AdapterContext,
+  endpoint: IEndpoint,
+  paths: string[],
+  signal: AbortSignal | undefined,
+): Promise<IEndpoint> {
+  const clients = await clientsOf(context);
+  const [updated] = await callVertex('UpdateEndpoint', signal, () =>
+    clients.endpoints.updateEndpoint({ endpoint, updateMask: { paths } }, singleAttempt),
+  );
+  return updated;
+}
+
+/** DeployModel: `trafficSplit` key "0" is the model being deployed; empty leaves the split as it is. */
 export async function deployModel(
   context: AdapterContext,
   endpoint: string,
   deployedModel: IDeployedModel,
   trafficSplit: Record<string, number>,
-  signal: AbortSignal,
-): Promise<IDeployedModel> {
+  signal: AbortSignal | undefined,
+): Promise<OperationState> {
   const clients = await clientsOf(context);
-  const [operation] = await callVertex(
-    context.settings,
-    'DeployModel',
-    () => clients.endpoints.deployModel({ endpoint, deployedModel, trafficSplit }),
-    { signal },
+  const [operation] = await callVertex('DeployModel', signal, () =>
+    clients.endpoints.deployModel({ endpoint, deployedModel, trafficSplit }, singleAttempt),
   );
-  const response = await awaitOperation<protos.google.cloud.aiplatform.v1.IDeployModelResponse>(
-    context.settings,
-    `DeployModel ${deployedModel.displayName}`,
-    () => clients.endpoints.checkDeployModelProgress(operation.name!),
-    signal,
-  );
-  return response?.deployedModel ?? {};
+  return { name: operation.name, done: operation.done };
 }
 
+/** UndeployModel; `trafficSplit` (for the models that stay) when the one going still has traffic. */
 export async function undeployModel(
   context: AdapterContext,
   endpoint: string,
   deployedModelId: string,
   trafficSplit: Record<string, number> | undefined,
-  signal: AbortSignal,
-): Promise<void> {
+  signal: AbortSignal | undefined,
+): Promise<OperationState> {
   const clients = await clientsOf(context);
-  const [operation] = await callVertex(
-    context.settings,
-    'UndeployModel',
-    () =>
-      clients.endpoints.undeployModel({
-        endpoint,
-        deployedModelId,
-        ...(trafficSplit ? { trafficSplit } : {}),
-      }),
-    { signal },
+  const [operation] = await callVertex('UndeployModel', signal, () =>
+    clients.endpoints.undeployModel(
+      { endpoint, deployedModelId, ...(trafficSplit ? { trafficSplit } : {}) },
+      singleAttempt,
+    ),
   );
-  await awaitOperation(
-    context.settings,
-    `UndeployModel ${deployedModelId}`,
-    () => clients.endpoints.checkUndeployModelProgress(operation.name!),
-    signal,
-  );
+  return { name: operation.name, done: operation.done };
 }
 
-/** MutateDeployedModel: replica counts and autoscaling specs, in place. */
+/** The fields MutateDeployedModel changes in place: replica counts and autoscaling metric specs. */
+export const mutableResourcePaths = [
+  'dedicated_resources.min_replica_count',
+  'dedicated_resources.max_replica_count',
+  'dedicated_resources.autoscaling_metric_specs',
+];
+
 export async function mutateDeployedModel(
   context: AdapterContext,
   endpoint: string,
   deployedModelId: string,
   resources: Pick<IDedicatedResources, 'minReplicaCount' | 'maxReplicaCount' | 'autoscalingMetricSpecs'>,
-  signal: AbortSignal,
-): Promise<void> {
+  signal: AbortSignal | undefined,
+): Promise<OperationState> {
   const clients = await clientsOf(context);
-  const [operation] = await callVertex(
-    context.settings,
-    'MutateDeployedModel',
-    () =>
-      clients.endpoints.mutateDeployedModel({
+  const [operation] = await callVertex('MutateDeployedModel', signal, () =>
+    clients.endpoints.mutateDeployedModel(
+      {
         endpoint,
         // Only the mutable fields: the machine spec of a deployed model is immutable.
         deployedModel: {
@@ -146,97 +141,60 @@ export async function mutateDeployedModel(
             autoscalingMetricSpecs: resources.autoscalingMetricSpecs ?? [],
           },
         },
-        updateMask: {
-          paths: [
-            'dedicated_resources.min_replica_count',
-            'dedicated_resources.max_replica_count',
-            'dedicated_resources.autoscaling_metric_specs',
-          ],
-        },
-      }),
-    { signal },
+        updateMask: { paths: mutableResourcePaths },
+      },
+      singleAttempt,
+    ),
   );
-  await awaitOperation(
-    context.settings,
-    `MutateDeployedModel ${deployedModelId}`,
-    () => clients.endpoints.checkMutateDeployedModelProgress(operation.name!),
-    signal,
-  );
-}
-
-/** UpdateEndpoint on the named fields (`traffic_split`, `description`, `labels`). */
-export async function updateEndpoint(
-  context: AdapterContext,
-  endpoint: IEndpoint,
-  paths: string[],
-  signal: AbortSignal,
-): Promise<IEndpoint> {
-  const clients = await clientsOf(context);
-  const [updated] = await callVertex(
-    context.settings,
-    'UpdateEndpoint',
-    () => clients.endpoints.updateEndpoint({ endpoint, updateMask: { paths } }),
-    {
-      signal,
-    },
-  );
-  return updated;
+  return { name: operation.name, done: operation.done };
 }
 
 export async function deleteEndpoint(
   context: AdapterContext,
   name: string,
-  signal: AbortSignal,
-): Promise<void> {
+  signal: AbortSignal | undefined,
+): Promise<OperationState> {
   const clients = await clientsOf(context);
-  const [operation] = await callVertex(
-    context.settings,
-    'DeleteEndpoint',
-    () => clients.endpoints.deleteEndpoint({ name }),
-    { signal },
+  const [operation] = await callVertex('DeleteEndpoint', signal, () =>
+    clients.endpoints.deleteEndpoint({ name }, singleAttempt),
   );
-  await awaitOperation(
-    context.settings,
-    `DeleteEndpoint ${name}`,
-    () => clients.endpoints.checkDeleteEndpointProgress(operation.name!),
-    signal,
+  return { name: operation.name, done: operation.done };
+}
+
+/** The operations of one resource (an endpoint, a model): ListOperations, page by page. */
+export async function listOperations(
+  context: AdapterContext,
+  resource: string,
+  signal: AbortSignal | undefined,
+): Promise<OperationState[]> {
+  const clients = await clientsOf(context);
+  return collect(
+    listAll<OperationState>(
+      'ListOperations',
+      signal,
+      (pageToken) =>
+        clients.endpoints.operationsClient.listOperations(
+          { name: resource, filter: '', ...(pageToken ? { pageToken } : {}) } as never,
+          singlePage as never,
+        ) as Promise<unknown>,
+    ),
   );
 }
 
-/**
- * Waits until no operation on the endpoint is running, so a deploy resumed by another process does not
- * deploy the same model a second time while the first DeployModel is still in flight.
- */
-export async function settleOperations(
+/** One look at an operation (GetOperation); undefined when the service no longer has it. */
+export async function getOperation(
   context: AdapterContext,
-  endpointName: string,
-  signal: AbortSignal,
-): Promise<void> {
+  name: string,
+  signal: AbortSignal | undefined,
+): Promise<OperationState | undefined> {
   const clients = await clientsOf(context);
-  await waitFor({
-    description: `operations on ${endpointName} to finish`,
-    minDelayMs: context.settings.polling.minDelayMs,
-    maxDelayMs: context.settings.polling.maxDelayMs,
-    maxWaitMs: Number.MAX_SAFE_INTEGER,
-    signal,
-    check: async () => {
-      const running = await callVertex(
-        context.settings,
-        'ListOperations',
-        async () => {
-          let count = 0;
-          for await (const operation of clients.endpoints.listOperationsAsync(
-            { name: endpointName } as Parameters<typeof clients.endpoints.listOperationsAsync>[0],
-            { autoPaginate: false },
-          ))
-            if (!operation.done) count += 1;
-          return count;
-        },
-        { signal, idempotent: true },
-      );
-      return running === 0
-        ? { state: 'SUCCESS', value: undefined }
-        : { state: 'RETRY', progress: `${running} operations running` };
-    },
-  });
+  try {
+    const [operation] = await callVertex('GetOperation', signal, () =>
+      clients.endpoints.getOperation({ name } as never, singleAttempt),
+    );
+    return { name: operation.name, done: operation.done };
+  } catch (error) {
+    if (MlscaleError.hasCode(error, 'NotFound')) return undefined;
+    throw error;
+  }
 }

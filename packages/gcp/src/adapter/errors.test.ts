@@ -6,19 +6,38 @@ const grpcError = (code: number, details: string) =>
 
 describe('gRPC errors as MlscaleErrors', () => {
   it.each([
-    [5, 'NotFound', false],
-    [6, 'AlreadyExists', false],
-    [7, 'Unauthorized', false],
-    [8, 'Throttled', true],
-    [9, 'Conflict', false],
-    [14, 'BackendFailure', true],
-    [3, 'InvalidSpec', false],
-  ])('maps status %i to %s', (code, expected, retryable) => {
+    [5, 'NotFound', false, 404],
+    [6, 'AlreadyExists', false, 409],
+    [7, 'Unauthorized', false, 403],
+    [8, 'Throttled', true, 429],
+    [9, 'Conflict', false, 400],
+    [3, 'InvalidSpec', false, 400],
+    [4, 'BackendFailure', true, 504],
+    [13, 'BackendFailure', true, 500],
+    [14, 'BackendFailure', true, 503],
+    [2, 'BackendFailure', false, 500],
+  ])('maps status %i to %s (retryable: %s, HTTP %i)', (code, expected, retryable, statusCode) => {
     const error = vertexError(grpcError(code, 'details here'), 'DeployModel');
     expect(error.code).toBe(expected);
     expect(error.retryable).toBe(retryable);
+    expect(error.statusCode).toBe(statusCode);
     expect(error.provider).toBe('gcp');
     expect(error.message).toBe('Vertex AI DeployModel failed: details here');
+  });
+
+  it('maps Cloud Storage HTTP statuses and dropped connections, and does not retry what it cannot read', () => {
+    const storage = (code: number) => Object.assign(new Error('storage said no'), { code });
+    expect(vertexError(storage(503), 'Cloud Storage upload').retryable).toBe(true);
+    expect(vertexError(storage(503), 'Cloud Storage upload').statusCode).toBe(503);
+    expect(vertexError(storage(403), 'Cloud Storage upload').code).toBe('Unauthorized');
+    expect(vertexError(storage(403), 'Cloud Storage upload').message).toBe(
+      'Cloud Storage upload failed: storage said no',
+    );
+    const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    expect(vertexError(reset, 'GetEndpoint').retryable).toBe(true);
+    const bug = vertexError(new TypeError('x is undefined'), 'GetEndpoint');
+    expect(bug.retryable).toBe(false);
+    expect(bug.code).toBe('BackendFailure');
   });
 
   it('keeps secrets out of messages', () => {

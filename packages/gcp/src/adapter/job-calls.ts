@@ -1,5 +1,5 @@
 import type { protos } from '@google-cloud/aiplatform';
-import { callVertex } from './calls.js';
+import { collect, listAll, singlePage } from './calls.js';
 import { type AdapterContext, clientsOf, toDate } from './context.js';
 import { labelFilter, labelKeys, locationName } from './names.js';
 
@@ -13,15 +13,17 @@ export async function listCustomJobs(
   signal?: AbortSignal,
 ): Promise<ICustomJob[]> {
   const clients = await clientsOf(context);
-  const [jobs] = await callVertex(
-    context.settings,
-    'ListCustomJobs',
-    () =>
-      clients.jobs.listCustomJobs({
-        parent: locationName(context.settings),
-        filter: labelFilter(labelKey, labelValue),
-      }),
-    { signal, idempotent: true },
+  const jobs = await collect(
+    listAll<ICustomJob>('ListCustomJobs', signal, (pageToken) =>
+      clients.jobs.listCustomJobs(
+        {
+          parent: locationName(context.settings),
+          filter: labelFilter(labelKey, labelValue),
+          ...(pageToken ? { pageToken } : {}),
+        },
+        singlePage,
+      ),
+    ),
   );
   return jobs.sort((a, b) => Number(toDate(b.createTime) ?? 0) - Number(toDate(a.createTime) ?? 0));
 }

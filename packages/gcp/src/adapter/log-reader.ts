@@ -1,12 +1,12 @@
 import type { protos } from '@google-cloud/logging-api';
 import { type LogEntry, type LogQuery, MlscaleError, type MonitoringTarget, sleep } from '@mlscale/core';
 import { fromProtobufValue, type ProtobufValue } from '../protobuf-value.js';
-import { callVertex } from './calls.js';
+import { callVertex, collect, listAll, singleAttempt, singlePage } from './calls.js';
 import { type AdapterContext, clientsOf, toDate } from './context.js';
-import { findEndpoint } from './endpoint-calls.js';
+import { getEndpoint } from './endpoint-calls.js';
 import { provider } from './errors.js';
 import { findCustomJob } from './job-calls.js';
-import { resourceId } from './names.js';
+import { endpointName, resourceId } from './names.js';
 
 type ILogEntry = protos.google.logging.v2.ILogEntry;
 
@@ -37,7 +37,7 @@ export function createLogReader(context: AdapterContext) {
         job: job.name,
       };
     }
-    const endpoint = await findEndpoint(context, target.deployment, signal);
+    const endpoint = await getEndpoint(context, endpointName(settings, target.deployment), signal);
     if (!endpoint?.name)
       throw new MlscaleError({
         code: 'NotFound',
@@ -79,19 +79,18 @@ export function createLogReader(context: AdapterContext) {
       const clauses = [base];
       if (since) clauses.push(`timestamp>="${since.toISOString()}"`);
       if (query.filter) clauses.push(`textPayload:"${query.filter.replace(/["\\]/g, '\\$&')}"`);
-      const [entries] = await callVertex(
-        settings,
-        'ListLogEntries',
-        () =>
+      const entries = await collect(
+        listAll<ILogEntry>('Cloud Logging ListLogEntries', signal, (pageToken) =>
           clients.logging.listLogEntries(
             {
               resourceNames: [`projects/${settings.project}`],
               filter: clauses.join(' AND '),
               orderBy: 'timestamp asc',
+              ...(pageToken ? { pageToken } : {}),
             },
-            { autoPaginate: true },
+            singlePage,
           ),
-        { signal, idempotent: true },
+        ),
       );
       const fresh = new Set<string>();
       let unseen = 0;
@@ -108,11 +107,8 @@ export function createLogReader(context: AdapterContext) {
       seen = fresh;
       if (!query.follow || signal?.aborted) return;
       if (job) {
-        const [status] = await callVertex(
-          settings,
-          'GetCustomJob',
-          () => clients.jobs.getCustomJob({ name: job }),
-          { signal, idempotent: true },
+        const [status] = await callVertex('GetCustomJob', signal, () =>
+          clients.jobs.getCustomJob({ name: job }, singleAttempt),
         );
         const finished = [
           'JOB_STATE_SUCCEEDED',

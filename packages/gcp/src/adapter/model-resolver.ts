@@ -1,31 +1,35 @@
 import type { protos } from '@google-cloud/aiplatform';
-import { type DeploymentSpec, MlscaleError, type ModelReference, specHash } from '@mlscale/core';
-import { stageArtifact } from './artifacts.js';
-import { awaitOperation, callVertex } from './calls.js';
+import { type DeploymentSpec, MlscaleError, type ModelReference } from '@mlscale/core';
+import {
+  awaitOperation,
+  callVertex,
+  collect,
+  listAll,
+  type OperationState,
+  singleAttempt,
+  singlePage,
+} from './calls.js';
 import { type AdapterContext, clientsOf } from './context.js';
 import { provider } from './errors.js';
-import { labelFilter, labelKeys, locationName, tagLabels } from './names.js';
+import { labelFilter, labelKeys, locationName } from './names.js';
 import { deploymentOptions } from './provider-options.js';
 
-type IModel = protos.google.cloud.aiplatform.v1.IModel;
+export type IModel = protos.google.cloud.aiplatform.v1.IModel;
 
-/** A Vertex model version ready to deploy. */
-export interface ResolvedModel {
-  /** `projects/P/locations/L/models/ID@VERSION`. */
-  versionName: string;
-  /** A short label for traffic reports (`mnist@3`, or the artifact's hash). */
-  label: string;
-}
+/** A model in the registry, by name and version. */
+export type RegistryModelReference = Extract<ModelReference, { name: string }>;
 
-/** The serving container of every mlscale model: the mlscale server image, its port and routes. */
+/** The serving container of every mlscale model: the mlscale server image, its port, routes and env. */
 export function servingContainer(
   context: AdapterContext,
   spec: Pick<DeploymentSpec, 'environment' | 'batching' | 'providerOptions'> | undefined,
   fileName: string | undefined,
 ): protos.google.cloud.aiplatform.v1.IModelContainerSpec {
   const { servingContainer: container } = context.settings;
-  const options = spec ? deploymentOptions(spec.providerOptions?.gcp) : {};
-  const environment: Record<string, string> = { MLSCALE_MODEL_FORMAT: 'onnx', ...(spec?.environment ?? {}) };
+  const environment: Record<string, string> = {
+    MLSCALE_MODEL_FORMAT: 'onnx',
+    ...(spec?.environment ?? {}),
+  };
   if (fileName) environment.MLSCALE_MODEL_FILE = fileName;
   if (spec?.batching) {
     environment.MLSCALE_MAX_BATCH_SIZE = String(spec.batching.maxBatchSize);
@@ -34,7 +38,7 @@ export function servingContainer(
     environment.MLSCALE_REQUEST_TIMEOUT_MS = String(spec.batching.requestTimeoutMs);
   }
   return {
-    imageUri: options.servingImage ?? context.settings.servingImage,
+    imageUri: servingImage(context, spec),
     ports: [{ containerPort: container.port }],
     ...(container.predictRoute ? { predictRoute: container.predictRoute } : {}),
     ...(container.healthRoute ? { healthRoute: container.healthRoute } : {}),
@@ -44,21 +48,29 @@ export function servingContainer(
   };
 }
 
-/** Lists models matching a filter (all pages). */
-export async function listModels(
+/** The image a deployment's container runs: its own `providerOptions.gcp.servingImage`, or the backend's. */
+export function servingImage(
+  context: AdapterContext,
+  spec: Pick<DeploymentSpec, 'providerOptions'> | undefined,
+): string {
+  const options = spec ? deploymentOptions(spec.providerOptions?.gcp) : {};
+  return options.servingImage ?? context.settings.servingImage;
+}
+
+/** Models matching a filter (ListModels, page by page). */
+export function listModels(
   context: AdapterContext,
   filter: string,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
 ): Promise<IModel[]> {
-  const clients = await clientsOf(context);
-  return callVertex(
-    context.settings,
-    'ListModels',
-    async () => {
-      const [models] = await clients.models.listModels({ parent: locationName(context.settings), filter });
-      return models;
-    },
-    { signal, idempotent: true },
+  return collect(
+    listAll<IModel>('ListModels', signal, async (pageToken) => {
+      const clients = await clientsOf(context);
+      return clients.models.listModels(
+        { parent: locationName(context.settings), filter, ...(pageToken ? { pageToken } : {}) },
+        singlePage,
+      );
+    }),
   );
 }
 
@@ -66,46 +78,85 @@ export async function listModels(
 export async function listModelVersions(
   context: AdapterContext,
   modelName: string,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
 ): Promise<IModel[]> {
-  const clients = await clientsOf(context);
-  const versions = await callVertex(
-    context.settings,
-    'ListModelVersions',
-    async () => {
-      const [models] = await clients.models.listModelVersions({ name: modelName });
-      return models;
-    },
-    { signal, idempotent: true },
+  const versions = await collect(
+    listAll<IModel>('ListModelVersions', signal, async (pageToken) => {
+      const clients = await clientsOf(context);
+      return clients.models.listModelVersions(
+        { name: modelName, ...(pageToken ? { pageToken } : {}) },
+        singlePage,
+      );
+    }),
   );
   return versions.sort((a, b) => Number(a.versionId) - Number(b.versionId));
 }
 
-/** Uploads a model (or a new version of one) and waits for the operation; returns the version's name. */
-export async function uploadModel(
+/** UploadModel, one request: under `modelId` when given (a repeat then answers ALREADY_EXISTS). */
+export async function startUploadModel(
+  context: AdapterContext,
+  model: IModel,
+  options: { modelId?: string; parentModel?: string },
+  signal: AbortSignal | undefined,
+): Promise<OperationState> {
+  const clients = await clientsOf(context);
+  const [operation] = await callVertex('UploadModel', signal, () =>
+    clients.models.uploadModel(
+      {
+        parent: locationName(context.settings),
+        model,
+        ...(options.modelId ? { modelId: options.modelId } : {}),
+        ...(options.parentModel ? { parentModel: options.parentModel } : {}),
+      },
+      singleAttempt,
+    ),
+  );
+  return { name: operation.name, done: operation.done };
+}
+
+/** DeleteModel (every version), one request. */
+export async function startDeleteModel(
+  context: AdapterContext,
+  name: string,
+  signal: AbortSignal | undefined,
+): Promise<OperationState> {
+  const clients = await clientsOf(context);
+  const [operation] = await callVertex('DeleteModel', signal, () =>
+    clients.models.deleteModel({ name }, singleAttempt),
+  );
+  return { name: operation.name, done: operation.done };
+}
+
+/**
+ * Uploads a registry version and waits for its operation (registration is not a deployment: it has no
+ * record to converge, so it waits); returns the version's name.
+ */
+export async function uploadRegistryVersion(
   context: AdapterContext,
   model: IModel,
   parentModel: string | undefined,
   signal: AbortSignal | undefined,
 ): Promise<string> {
   const clients = await clientsOf(context);
-  const [operation] = await callVertex(
-    context.settings,
-    'UploadModel',
-    () =>
-      clients.models.uploadModel({
-        parent: locationName(context.settings),
-        model,
-        ...(parentModel ? { parentModel } : {}),
-      }),
-    { signal },
-  );
-  const response = await awaitOperation<protos.google.cloud.aiplatform.v1.IUploadModelResponse>(
+  const started = await startUploadModel(context, model, parentModel ? { parentModel } : {}, signal);
+  const done = await awaitOperation(
     context.settings,
     `UploadModel ${model.displayName}`,
-    () => clients.models.checkUploadModelProgress(operation.name!),
+    async () => (await clients.models.getOperation({ name: started.name! } as never, singleAttempt))[0],
     signal,
   );
+  const decoder = (
+    clients.models.descriptors.longrunning as Record<
+      string,
+      { responseDecoder: (bytes: Uint8Array) => unknown }
+    >
+  ).uploadModel;
+  const bytes = done.response?.value;
+  const response = (
+    bytes
+      ? decoder?.responseDecoder(typeof bytes === 'string' ? Buffer.from(bytes, 'base64') : bytes)
+      : undefined
+  ) as protos.google.cloud.aiplatform.v1.IUploadModelResponse | undefined;
   if (!response?.model || !response.modelVersionId) {
     throw new MlscaleError({
       code: 'BackendFailure',
@@ -116,81 +167,32 @@ export async function uploadModel(
   return `${response.model}@${response.modelVersionId}`;
 }
 
-/**
- * The Vertex model version a deployment's model reference means. A registered model is looked up by
- * its `mlscale-model` label; an artifact is staged in Cloud Storage and uploaded once, under a label
- * derived from everything in the upload, so a repeated or interrupted deploy reuses it.
- */
-export async function resolveModel(
+/** The registry version a deployment's `{ name, version }` reference means: `models/ID@VERSION`. */
+export async function resolveRegistryVersion(
   context: AdapterContext,
-  reference: ModelReference,
+  reference: RegistryModelReference,
   field: string,
-  spec: DeploymentSpec,
   signal: AbortSignal | undefined,
-): Promise<ResolvedModel> {
-  if ('name' in reference) {
-    const [model] = await listModels(context, labelFilter(labelKeys.model, reference.name), signal);
-    if (!model?.name) {
-      throw new MlscaleError({
-        code: 'NotFound',
-        provider,
-        message: `No registered model named '${reference.name}' (${field}). Register it first with models.register.`,
-      });
-    }
-    const versions = await listModelVersions(context, model.name, signal);
-    const version =
-      reference.version === 'latest'
-        ? versions.at(-1)
-        : versions.find((candidate) => Number(candidate.versionId) === reference.version);
-    if (!version) {
-      throw new MlscaleError({
-        code: 'NotFound',
-        provider,
-        message: `Registered model '${reference.name}' has no version ${reference.version} (${field}).`,
-      });
-    }
-    return {
-      versionName: `${model.name}@${version.versionId}`,
-      label: `${reference.name}@${version.versionId}`,
-    };
+): Promise<{ versionName: string; versionId: string }> {
+  const [model] = await listModels(context, labelFilter(labelKeys.model, reference.name), signal);
+  if (!model?.name) {
+    throw new MlscaleError({
+      code: 'NotFound',
+      provider,
+      message: `No registered model named '${reference.name}' (${field}). Register it first with models.register.`,
+    });
   }
-  const staged = await stageArtifact(
-    reference.uri,
-    `${field}.uri`,
-    context.settings,
-    async () => (await clientsOf(context)).storage,
-    signal,
-  );
-  const containerSpec = servingContainer(context, spec, staged.fileName);
-  const key = specHash({
-    artifactUri: staged.artifactUri,
-    containerSpec,
-    encryption: spec.encryption ?? null,
-  }).slice(0, 32);
-  const label = `${spec.name}-${(staged.sha256 ?? key).slice(0, 8)}`;
-  const [existing] = await listModels(
-    context,
-    `${labelFilter(labelKeys.artifact, key)} AND ${labelFilter(labelKeys.deployment, spec.name)}`,
-    signal,
-  );
-  if (existing?.name && existing.versionId)
-    return { versionName: `${existing.name}@${existing.versionId}`, label };
-  const versionName = await uploadModel(
-    context,
-    {
-      displayName: label,
-      artifactUri: staged.artifactUri,
-      containerSpec,
-      labels: {
-        [labelKeys.managed]: 'true',
-        [labelKeys.deployment]: spec.name,
-        [labelKeys.artifact]: key,
-        ...tagLabels(spec.tags),
-      },
-      ...(spec.encryption ? { encryptionSpec: { kmsKeyName: spec.encryption.keyId } } : {}),
-    },
-    undefined,
-    signal,
-  );
-  return { versionName, label };
+  const versions = await listModelVersions(context, model.name, signal);
+  const version =
+    reference.version === 'latest'
+      ? versions.at(-1)
+      : versions.find((candidate) => Number(candidate.versionId) === reference.version);
+  if (!version?.versionId) {
+    throw new MlscaleError({
+      code: 'NotFound',
+      provider,
+      message: `Registered model '${reference.name}' has no version ${reference.version} (${field}).`,
+    });
+  }
+  return { versionName: `${model.name}@${version.versionId}`, versionId: version.versionId };
 }

@@ -1,8 +1,9 @@
 import type { protos } from '@google-cloud/aiplatform';
 import type { ModelOperationsV1, ModelVersion } from '@mlscale/core';
 import { stageArtifact } from './artifacts.js';
+import { callVertex, singleAttempt } from './calls.js';
 import { type AdapterContext, clientsOf, toDate } from './context.js';
-import { listModels, listModelVersions, servingContainer, uploadModel } from './model-resolver.js';
+import { listModels, listModelVersions, servingContainer, uploadRegistryVersion } from './model-resolver.js';
 import { labelFilter, labelKeys } from './names.js';
 
 type IModel = protos.google.cloud.aiplatform.v1.IModel;
@@ -72,7 +73,7 @@ export function createModelOperations(context: AdapterContext): ModelOperationsV
         lineage: spec.lineage,
         ...(spec.baseline ? { baseline: spec.baseline } : {}),
       };
-      const versionName = await uploadModel(
+      const versionName = await uploadRegistryVersion(
         context,
         {
           displayName: spec.name,
@@ -85,7 +86,9 @@ export function createModelOperations(context: AdapterContext): ModelOperationsV
         options.signal,
       );
       const clients = await clientsOf(context);
-      const [model] = await clients.models.getModel({ name: versionName });
+      const [model] = await callVertex('GetModel', options.signal, () =>
+        clients.models.getModel({ name: versionName }, singleAttempt),
+      );
       return versionOf(spec.name, model);
     },
     async doGet(name, version, options) {

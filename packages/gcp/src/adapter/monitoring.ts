@@ -8,13 +8,13 @@ import {
   MlscaleError,
   type MonitoringOperationsV1,
 } from '@mlscale/core';
-import { callVertex } from './calls.js';
+import { callVertex, collect, listAll, singleAttempt, singlePage } from './calls.js';
 import { type AdapterContext, clientsOf, toDate } from './context.js';
-import { findEndpoint } from './endpoint-calls.js';
+import { getEndpoint } from './endpoint-calls.js';
 import { invalidSpec, provider } from './errors.js';
 import { createLogReader } from './log-reader.js';
 import { aggregationFor, type MetricMapping, metricMappings } from './metric-names.js';
-import { labelKeys, resourceId } from './names.js';
+import { endpointName, labelKeys, resourceId } from './names.js';
 
 type IAlertPolicy = protos.google.monitoring.v3.IAlertPolicy;
 
@@ -38,7 +38,7 @@ export function createMonitoringOperations(context: AdapterContext): MonitoringO
     signal?: AbortSignal,
   ): Promise<string | undefined> {
     if (!('deployment' in target)) return undefined;
-    const endpoint = await findEndpoint(context, target.deployment, signal);
+    const endpoint = await getEndpoint(context, endpointName(settings, target.deployment), signal);
     if (!endpoint?.name) {
       throw new MlscaleError({
         code: 'NotFound',
@@ -61,22 +61,27 @@ export function createMonitoringOperations(context: AdapterContext): MonitoringO
     signal?: AbortSignal,
   ): Promise<MetricSeries> {
     const clients = await clientsOf(context);
-    const [series] = await callVertex(
-      settings,
-      'ListTimeSeries',
-      () =>
-        clients.metrics.listTimeSeries({
-          name: `projects/${settings.project}`,
-          filter: `metric.type = "${mapping.type}" AND resource.labels.endpoint_id = "${endpoint}"`,
-          interval: { startTime: seconds(from), endTime: seconds(to) },
-          aggregation: {
-            alignmentPeriod: { seconds: periodSeconds },
-            perSeriesAligner: aggregation.aligner as never,
-            crossSeriesReducer: aggregation.reducer as never,
-          },
-          view: 'FULL' as never,
-        }),
-      { signal, idempotent: true },
+    const series = await collect(
+      listAll<protos.google.monitoring.v3.ITimeSeries>(
+        'Cloud Monitoring ListTimeSeries',
+        signal,
+        (pageToken) =>
+          clients.metrics.listTimeSeries(
+            {
+              name: `projects/${settings.project}`,
+              filter: `metric.type = "${mapping.type}" AND resource.labels.endpoint_id = "${endpoint}"`,
+              interval: { startTime: seconds(from), endTime: seconds(to) },
+              aggregation: {
+                alignmentPeriod: { seconds: periodSeconds },
+                perSeriesAligner: aggregation.aligner as never,
+                crossSeriesReducer: aggregation.reducer as never,
+              },
+              view: 'FULL' as never,
+              ...(pageToken ? { pageToken } : {}),
+            },
+            singlePage,
+          ),
+      ),
     );
     const timestamps: Date[] = [];
     for (let time = from.getTime(); time < to.getTime(); time += periodSeconds * 1000)
@@ -184,15 +189,17 @@ export function createMonitoringOperations(context: AdapterContext): MonitoringO
 
   async function listPolicies(signal?: AbortSignal): Promise<IAlertPolicy[]> {
     const clients = await clientsOf(context);
-    const [policies] = await callVertex(
-      settings,
-      'ListAlertPolicies',
-      () =>
-        clients.alertPolicies.listAlertPolicies({
-          name: `projects/${settings.project}`,
-          filter: `user_labels.${labelKeys.managed}="true"`,
-        }),
-      { signal, idempotent: true },
+    const policies = await collect(
+      listAll<IAlertPolicy>('Cloud Monitoring ListAlertPolicies', signal, (pageToken) =>
+        clients.alertPolicies.listAlertPolicies(
+          {
+            name: `projects/${settings.project}`,
+            filter: `user_labels.${labelKeys.managed}="true"`,
+            ...(pageToken ? { pageToken } : {}),
+          },
+          singlePage,
+        ),
+      ),
     );
     return policies.filter((policy) => policy.userLabels?.[labelKeys.alert]);
   }
@@ -252,16 +259,18 @@ export function createMonitoringOperations(context: AdapterContext): MonitoringO
         (candidate) => candidate.userLabels?.[labelKeys.alert] === rule.name,
       );
       await callVertex(
-        settings,
-        existing ? 'UpdateAlertPolicy' : 'CreateAlertPolicy',
+        existing ? 'Cloud Monitoring UpdateAlertPolicy' : 'Cloud Monitoring CreateAlertPolicy',
+        options.signal,
         () =>
           existing
-            ? clients.alertPolicies.updateAlertPolicy({ alertPolicy: { ...policy, name: existing.name } })
-            : clients.alertPolicies.createAlertPolicy({
-                name: `projects/${settings.project}`,
-                alertPolicy: policy,
-              }),
-        { signal: options.signal },
+            ? clients.alertPolicies.updateAlertPolicy(
+                { alertPolicy: { ...policy, name: existing.name } },
+                singleAttempt,
+              )
+            : clients.alertPolicies.createAlertPolicy(
+                { name: `projects/${settings.project}`, alertPolicy: policy },
+                singleAttempt,
+              ),
       );
       return evaluate(rule, options.signal);
     },
@@ -286,11 +295,8 @@ export function createMonitoringOperations(context: AdapterContext): MonitoringO
       );
       if (!policy?.name) return false;
       const clients = await clientsOf(context);
-      await callVertex(
-        settings,
-        'DeleteAlertPolicy',
-        () => clients.alertPolicies.deleteAlertPolicy({ name: policy.name! }),
-        { signal: options.signal },
+      await callVertex('Cloud Monitoring DeleteAlertPolicy', options.signal, () =>
+        clients.alertPolicies.deleteAlertPolicy({ name: policy.name! }, singleAttempt),
       );
       return true;
     },

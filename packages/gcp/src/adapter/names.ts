@@ -5,7 +5,6 @@ export const labelKeys = {
   managed: 'mlscale-managed',
   deployment: 'mlscale-deployment',
   model: 'mlscale-model',
-  artifact: 'mlscale-artifact',
   job: 'mlscale-job',
   alert: 'mlscale-alert',
 } as const;
@@ -13,6 +12,25 @@ export const labelKeys = {
 /** `projects/P/locations/L`. */
 export function locationName(settings: VertexSettings): string {
   return `projects/${settings.project}/locations/${settings.location}`;
+}
+
+/**
+ * The endpoint id of a deployment: `mlscale-<name>`. Deployment names are DNS labels of at most 32
+ * characters, so this is always an id CreateEndpoint accepts (a letter first, `[a-z0-9-]`, at most 63),
+ * and a repeated create of the same deployment names the same endpoint instead of making a second.
+ */
+export function endpointId(deployment: string): string {
+  return `mlscale-${deployment}`;
+}
+
+/** `projects/P/locations/L/endpoints/mlscale-<name>`. */
+export function endpointName(settings: VertexSettings, deployment: string): string {
+  return `${locationName(settings)}/endpoints/${endpointId(deployment)}`;
+}
+
+/** `projects/P/locations/L/models/<id>`. */
+export function modelName(settings: VertexSettings, modelId: string): string {
+  return `${locationName(settings)}/models/${modelId}`;
 }
 
 /** An AIP-160 filter on one label. */

@@ -55,16 +55,10 @@ export const vertexSettingsSchema = z
     defaultMachineType: z.string().min(1).default('n1-standard-4'),
     /** The accelerator for specs asking for `gpu` without a type. Default `NVIDIA_TESLA_T4`. */
     defaultAcceleratorType: z.string().min(1).default('NVIDIA_TESLA_T4'),
-    /** Throttled calls (RESOURCE_EXHAUSTED) are retried with backoff: aiplatform does not retry them itself. */
-    retry: z
-      .object({
-        maxAttempts: z.number().int().min(1).max(20).default(6),
-        baseDelayMs: z.number().min(0).default(250),
-        maxDelayMs: z.number().min(0).default(20_000),
-      })
-      .strict()
-      .default({ maxAttempts: 6, baseDelayMs: 250, maxDelayMs: 20_000 }),
-    /** How long-running operations are polled. */
+    /**
+     * How the operations mlscale waits for are polled: a new deployment's CreateEndpoint (its endpoint holds
+     * the deployment's record) and model registry uploads. Deployment steps never wait on operations.
+     */
     polling: z
       .object({ minDelayMs: z.number().min(1).default(100), maxDelayMs: z.number().min(1).default(10_000) })
       .strict()

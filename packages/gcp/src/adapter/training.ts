@@ -6,7 +6,7 @@ import {
   type TrainingOperationsV1,
   trainingJobSpecSchema,
 } from '@mlscale/core';
-import { callVertex } from './calls.js';
+import { callVertex, singleAttempt } from './calls.js';
 import { type AdapterContext, clientsOf, toDate } from './context.js';
 import { provider } from './errors.js';
 import { findCustomJob, type ICustomJob, listCustomJobs } from './job-calls.js';
@@ -71,13 +71,8 @@ export function createTrainingOperations(context: AdapterContext): TrainingOpera
         });
       }
       const clients = await clientsOf(context);
-      const [created] = await callVertex(
-        settings,
-        'CreateCustomJob',
-        () => clients.jobs.createCustomJob({ parent: locationName(settings), customJob }),
-        {
-          signal: options.signal,
-        },
+      const [created] = await callVertex('CreateCustomJob', options.signal, () =>
+        clients.jobs.createCustomJob({ parent: locationName(settings), customJob }, singleAttempt),
       );
       specs.set(spec.name, spec);
       return statusOf(created);
@@ -102,17 +97,11 @@ export function createTrainingOperations(context: AdapterContext): TrainingOpera
       if (status.state === 'Completed' || status.state === 'Failed' || status.state === 'Stopped')
         return status;
       const clients = await clientsOf(context);
-      await callVertex(settings, 'CancelCustomJob', () => clients.jobs.cancelCustomJob({ name: job.name! }), {
-        signal: options.signal,
-      });
-      const [after] = await callVertex(
-        settings,
-        'GetCustomJob',
-        () => clients.jobs.getCustomJob({ name: job.name! }),
-        {
-          signal: options.signal,
-          idempotent: true,
-        },
+      await callVertex('CancelCustomJob', options.signal, () =>
+        clients.jobs.cancelCustomJob({ name: job.name! }, singleAttempt),
+      );
+      const [after] = await callVertex('GetCustomJob', options.signal, () =>
+        clients.jobs.getCustomJob({ name: job.name! }, singleAttempt),
       );
       return statusOf(after);
     },

@@ -33,9 +33,8 @@ export const vertexCapabilities: BackendCapabilitiesV1 = {
  */
 export function vertex(settings: VertexSettingsInput = {}): BackendV1 {
   const resolved = resolveSettings(settings);
-  const closing = new AbortController();
   const clients = createClientPool(resolved);
-  const context: AdapterContext = { settings: resolved, clients, closing: closing.signal };
+  const context: AdapterContext = { settings: resolved, clients };
   return {
     specificationVersion: 'v1',
     provider,
@@ -45,7 +44,6 @@ export function vertex(settings: VertexSettingsInput = {}): BackendV1 {
     monitoring: createMonitoringOperations(context),
     models: createModelOperations(context),
     async close() {
-      closing.abort();
       await clients.close();
     },
   };

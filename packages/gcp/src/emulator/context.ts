@@ -1,5 +1,6 @@
 import type { ServerUnaryCall, sendUnaryData, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Scheduler } from './clock.js';
+import type { FaultQueue } from './fault-injection.js';
 import { isStatusError, statusError } from './grpc-status.js';
 import type { LogStore } from './log-store.js';
 import type { MetricStore } from './metric-store.js';
@@ -17,6 +18,13 @@ export interface RecordedRequest {
   time: Date;
 }
 
+/**
+ * Called once the emulator has carried out a request (its state changed, an operation started) and
+ * before it answers: a test that aborts its client here acts out a process dying right after the cloud
+ * accepted a call. Only requests that succeed are announced.
+ */
+export type RequestListener = (method: string) => void;
+
 /** What every service handler shares. */
 export interface EmulatorContext {
   project: string | undefined;
@@ -31,6 +39,11 @@ export interface EmulatorContext {
   predictor: Predictor;
   jobRunner: JobRunner;
   requests: RecordedRequest[];
+  /** The RPC method name of every request (`DeployModel`, `GetOperation`, ...), faults included. */
+  methodLog: string[];
+  listeners: Set<RequestListener>;
+  /** Faults injected per method by tests (`injectFault`). */
+  injectedFaults: FaultQueue;
   /** Next numeric id, as Vertex uses for endpoints, models, jobs and deployed models. */
   nextId(): string;
 }
@@ -38,8 +51,9 @@ export interface EmulatorContext {
 type Handler = (request: Record<string, unknown>) => unknown | Promise<unknown>;
 
 /**
- * Wraps plain `request → response` handlers as gRPC unary handlers: records the request, injects the
- * configured call faults, and turns anything thrown into a gRPC status, so no request crashes the server.
+ * Wraps plain `request → response` handlers as gRPC unary handlers: records the request, answers an
+ * injected fault instead of handling it, tells the listeners once it is handled, and turns anything
+ * thrown into a gRPC status, so no request crashes the server.
  */
 export function unaryHandlers(
   context: EmulatorContext,
@@ -54,7 +68,9 @@ export function unaryHandlers(
     ) => {
       const name = `${service}.${method}`;
       context.requests.push({ method: name, request: call.request, time: new Date() });
-      const fault = takeCallFault(context.faults, method);
+      context.methodLog.push(method);
+      const fault =
+        context.injectedFaults.take(method, call.request) ?? takeCallFault(context.faults, method);
       if (fault) {
         callback(fault);
         return;
@@ -62,7 +78,16 @@ export function unaryHandlers(
       Promise.resolve()
         .then(() => handler(call.request))
         .then(
-          (response) => callback(null, response),
+          (response) => {
+            for (const listener of [...context.listeners]) {
+              try {
+                listener(method);
+              } catch {
+                // A listener's failure is the test's, not the request's.
+              }
+            }
+            callback(null, response);
+          },
           (error: unknown) => {
             if (isStatusError(error)) callback(error);
             else callback(statusError('INTERNAL', error instanceof Error ? error.message : String(error)));

@@ -3,7 +3,9 @@ import { timestamp } from './clock.js';
 import { checkedParent, type EmulatorContext, requiredString, unaryHandlers } from './context.js';
 import { matchesFilter, parseFilter } from './filter.js';
 import { statusError } from './grpc-status.js';
+import { pageOf } from './list-pages.js';
 import { findModelVersion } from './model-service.js';
+import { checkDeployedModelId, checkEndpointId, checkLabels, checkTrafficSplit } from './resource-rules.js';
 import type { StoredDeployedModel, StoredEndpoint, Wire } from './vertex-state.js';
 
 const v1 = 'google.cloud.aiplatform.v1';
@@ -19,29 +21,6 @@ export function findEndpoint(context: EmulatorContext, name: string): StoredEndp
   const endpoint = context.state.endpoints.get(name);
   if (!endpoint) throw statusError('NOT_FOUND', `Endpoint "${name}" not found.`);
   return endpoint;
-}
-
-/** Checks a traffic split: known ids (or "0" for the model being deployed), percentages summing to 100. */
-function checkTrafficSplit(split: Record<string, number>, knownIds: Set<string>): void {
-  const entries = Object.entries(split);
-  if (entries.length === 0) return;
-  let total = 0;
-  for (const [id, percent] of entries) {
-    if (!knownIds.has(id))
-      throw statusError(
-        'INVALID_ARGUMENT',
-        `Traffic split names deployed model "${id}", which is not on the endpoint.`,
-      );
-    if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
-      throw statusError(
-        'INVALID_ARGUMENT',
-        `Traffic split percentage for "${id}" must be an integer from 0 to 100.`,
-      );
-    }
-    total += percent;
-  }
-  if (total !== 100)
-    throw statusError('INVALID_ARGUMENT', `Traffic split percentages must sum to 100, got ${total}.`);
 }
 
 function checkDedicatedResources(resources: StoredDeployedModel['dedicatedResources'], path: string): void {
@@ -75,6 +54,31 @@ function checkReplicas(
   }
 }
 
+/** RPCs that change what an endpoint serves: Vertex runs one at a time per endpoint. */
+const endpointMutations = new Set([
+  'CreateEndpoint',
+  'DeployModel',
+  'UndeployModel',
+  'MutateDeployedModel',
+  'DeleteEndpoint',
+]);
+
+/**
+ * FAILED_PRECONDITION while another deployment operation runs on the endpoint (⚠ the refusal is
+ * Vertex's behaviour as users report it; its exact wording is not documented).
+ */
+function requireIdle(context: EmulatorContext, endpoint: string, method: string): void {
+  const busy = context.operations
+    .running(endpoint)
+    .find((operation) => endpointMutations.has(operation.method));
+  if (busy) {
+    throw statusError(
+      'FAILED_PRECONDITION',
+      `${method} cannot start: operation ${busy.name} (${busy.method}) is still in progress on endpoint ${endpoint}.`,
+    );
+  }
+}
+
 export function endpointService(context: EmulatorContext): UntypedServiceImplementation {
   const { state } = context;
 
@@ -98,10 +102,15 @@ export function endpointService(context: EmulatorContext): UntypedServiceImpleme
       if (typeof input.displayName !== 'string' || !input.displayName) {
         throw statusError('INVALID_ARGUMENT', 'Field "endpoint.display_name" is required.');
       }
-      const id =
-        typeof request.endpointId === 'string' && request.endpointId ? request.endpointId : context.nextId();
-      const name = `${parent}/endpoints/${id}`;
-      if (state.endpoints.has(name))
+      checkLabels(input.labels as Record<string, string> | undefined, 'endpoint.labels');
+      if (Object.keys((input.trafficSplit as Record<string, number> | undefined) ?? {}).length > 0)
+        checkTrafficSplit(input.trafficSplit as Record<string, number>, new Set());
+      const chosen =
+        typeof request.endpointId === 'string' && request.endpointId ? request.endpointId : undefined;
+      if (chosen) checkEndpointId(chosen);
+      const name = `${parent}/endpoints/${chosen ?? context.nextId()}`;
+      // A chosen id is taken from the request on: by an endpoint, or by a create still in progress.
+      if (state.endpoints.has(name) || context.operations.running(name).length > 0)
         throw statusError('ALREADY_EXISTS', `Endpoint "${name}" already exists.`);
       return context.operations.start({
         resource: name,
@@ -136,7 +145,8 @@ export function endpointService(context: EmulatorContext): UntypedServiceImpleme
       const endpoints = [...state.endpoints.values()].filter(
         (endpoint) => endpoint.name.startsWith(`${parent}/`) && matchesFilter(clauses, endpoint),
       );
-      return { endpoints, nextPageToken: '' };
+      const page = pageOf(endpoints, request);
+      return { endpoints: page.items, nextPageToken: page.nextPageToken };
     },
     UpdateEndpoint(request) {
       const input = (request.endpoint ?? {}) as Wire;
@@ -153,6 +163,8 @@ export function endpointService(context: EmulatorContext): UntypedServiceImpleme
         const split = (input.trafficSplit ?? {}) as Record<string, number>;
         checkTrafficSplit(split, new Set(endpoint.deployedModels.map((deployed) => deployed.id)));
       }
+      if (paths.includes('labels'))
+        checkLabels(input.labels as Record<string, string> | undefined, 'endpoint.labels');
       for (const path of paths)
         (endpoint as Wire)[path] = input[path] ?? (path === 'labels' || path === 'trafficSplit' ? {} : '');
       endpoint.updateTime = timestamp();
@@ -162,6 +174,7 @@ export function endpointService(context: EmulatorContext): UntypedServiceImpleme
     DeleteEndpoint(request) {
       const name = requiredString(request, 'name');
       const endpoint = findEndpoint(context, name);
+      requireIdle(context, name, 'DeleteEndpoint');
       if (endpoint.deployedModels.length > 0) {
         throw statusError(
           'FAILED_PRECONDITION',
@@ -185,12 +198,20 @@ export function endpointService(context: EmulatorContext): UntypedServiceImpleme
       if (typeof input.model !== 'string' || !input.model) {
         throw statusError('INVALID_ARGUMENT', 'Field "deployed_model.model" is required.');
       }
+      requireIdle(context, endpoint.name, 'DeployModel');
       const model = findModelVersion(context, input.model);
+      const modelBusy = context.operations.running(model.name)[0];
+      if (modelBusy)
+        throw statusError(
+          'FAILED_PRECONDITION',
+          `Model "${model.name}" cannot be deployed: operation ${modelBusy.name} (${modelBusy.method}) is in progress on it.`,
+        );
       const resources = input.dedicatedResources as StoredDeployedModel['dedicatedResources'];
       checkDedicatedResources(resources, 'deployed_model.dedicated_resources');
       const split = (request.trafficSplit ?? {}) as Record<string, number>;
       checkTrafficSplit(split, new Set(['0', ...endpoint.deployedModels.map((deployed) => deployed.id)]));
       const id = typeof input.id === 'string' && input.id ? input.id : context.nextId();
+      checkDeployedModelId(id);
       if (endpoint.deployedModels.some((deployed) => deployed.id === id)) {
         throw statusError('ALREADY_EXISTS', `Deployed model "${id}" already exists on the endpoint.`);
       }
@@ -234,14 +255,20 @@ export function endpointService(context: EmulatorContext): UntypedServiceImpleme
       const deployed = endpoint.deployedModels.find((candidate) => candidate.id === id);
       if (!deployed)
         throw statusError('NOT_FOUND', `Deployed model "${id}" not found on "${endpoint.name}".`);
+      requireIdle(context, endpoint.name, 'UndeployModel');
       const remaining = endpoint.deployedModels.filter((candidate) => candidate.id !== id);
       const split = (request.trafficSplit ?? {}) as Record<string, number>;
       if (Object.keys(split).length > 0) {
         checkTrafficSplit(split, new Set(remaining.map((candidate) => candidate.id)));
-      } else if ((endpoint.trafficSplit[id] ?? 0) > 0 && remaining.length > 0) {
+      }
+      // "A DeployedModel will be successfully undeployed only if it doesn't have any traffic assigned to
+      // it when this method executes, or if this field unassigns any traffic to it" (UndeployModelRequest);
+      // the last one may go with its share (the split ends up empty).
+      const share = Object.keys(split).length > 0 ? (split[id] ?? 0) : (endpoint.trafficSplit[id] ?? 0);
+      if (share > 0 && remaining.length > 0) {
         throw statusError(
           'FAILED_PRECONDITION',
-          `Deployed model "${id}" receives ${endpoint.trafficSplit[id]}% of traffic; pass a traffic_split for the remaining models.`,
+          `Deployed model "${id}" receives ${share}% of traffic; pass a traffic_split for the remaining models.`,
         );
       }
       return context.operations.start({
@@ -279,6 +306,7 @@ export function endpointService(context: EmulatorContext): UntypedServiceImpleme
           'NOT_FOUND',
           `Deployed model "${String(input.id)}" not found on "${endpoint.name}".`,
         );
+      requireIdle(context, endpoint.name, 'MutateDeployedModel');
       const paths = (request.updateMask as { paths?: string[] } | undefined)?.paths ?? [];
       const allowed: Record<string, string> = {
         'dedicated_resources.min_replica_count': 'minReplicaCount',

@@ -1,4 +1,10 @@
-export type { RecordedRequest } from './context.js';
+export type { RecordedRequest, RequestListener } from './context.js';
+export {
+  containerEnvironmentPlaceholder,
+  type DeploymentInventory,
+  type VertexEmulatorInspection,
+} from './emulator-inspection.js';
+export type { InjectedFault } from './fault-injection.js';
 export type { MetricSample } from './metric-store.js';
 export { httpPredictor, type PredictionInput, type Predictor, softmaxPredictor } from './predictor.js';
 export {

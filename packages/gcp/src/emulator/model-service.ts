@@ -3,6 +3,8 @@ import { timestamp } from './clock.js';
 import { checkedParent, type EmulatorContext, requiredString, unaryHandlers } from './context.js';
 import { matchesFilter, parseFilter } from './filter.js';
 import { statusError } from './grpc-status.js';
+import { pageOf } from './list-pages.js';
+import { checkLabels, checkModelId } from './resource-rules.js';
 import type { StoredModel, Wire } from './vertex-state.js';
 
 const v1 = 'google.cloud.aiplatform.v1';
@@ -52,6 +54,7 @@ export function modelService(context: EmulatorContext): UntypedServiceImplementa
           'Field "model.container_spec.image_uri" is required for a custom-container model.',
         );
       }
+      checkLabels(input.labels as Record<string, string> | undefined, 'model.labels');
       const parentModel =
         typeof request.parentModel === 'string' && request.parentModel ? request.parentModel : undefined;
       let id: string;
@@ -63,8 +66,11 @@ export function modelService(context: EmulatorContext): UntypedServiceImplementa
         id = parsed.id;
         versions = existing;
       } else {
-        id = typeof request.modelId === 'string' && request.modelId ? request.modelId : context.nextId();
-        if (state.models.has(id))
+        const chosen = typeof request.modelId === 'string' && request.modelId ? request.modelId : undefined;
+        if (chosen) checkModelId(chosen);
+        id = chosen ?? context.nextId();
+        // A chosen id is taken from the request on: by a model, or by an upload still in progress.
+        if (state.models.has(id) || context.operations.running(`${parent}/models/${id}`).length > 0)
           throw statusError('ALREADY_EXISTS', `Model "${parent}/models/${id}" already exists.`);
         versions = [];
       }
@@ -112,7 +118,8 @@ export function modelService(context: EmulatorContext): UntypedServiceImplementa
             versions.find((version) => version.versionAliases.includes('default')) ?? versions.at(-1)!,
         )
         .filter((model) => model.name.startsWith(`${parent}/`) && matchesFilter(clauses, model));
-      return { models: models.map(view), nextPageToken: '' };
+      const page = pageOf(models.map(view), request);
+      return { models: page.items, nextPageToken: page.nextPageToken };
     },
     ListModelVersions(request) {
       const { id } = parseModelName(requiredString(request, 'name'));
@@ -120,16 +127,20 @@ export function modelService(context: EmulatorContext): UntypedServiceImplementa
       if (!versions) throw statusError('NOT_FOUND', `Model "${String(request.name)}" not found.`);
       const clauses = parseFilter(request.filter as string | undefined);
       if (clauses instanceof Error) throw statusError('INVALID_ARGUMENT', clauses.message);
-      return {
-        models: versions.filter((model) => matchesFilter(clauses, model)).map(view),
-        nextPageToken: '',
-      };
+      const page = pageOf(versions.filter((model) => matchesFilter(clauses, model)).map(view), request);
+      return { models: page.items, nextPageToken: page.nextPageToken };
     },
     DeleteModel(request) {
       const name = requiredString(request, 'name');
       const { id, version } = parseModelName(name);
       const versions = state.models.get(id);
       if (!versions || version) throw statusError('NOT_FOUND', `Model "${name}" not found.`);
+      const busy = context.operations.running(name)[0];
+      if (busy)
+        throw statusError(
+          'FAILED_PRECONDITION',
+          `Model "${name}" cannot be deleted: operation ${busy.name} (${busy.method}) is in progress on it.`,
+        );
       const deployed = versions.find((model) => model.deployedModels.length > 0);
       if (deployed) {
         throw statusError(

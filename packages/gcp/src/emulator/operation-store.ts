@@ -3,9 +3,11 @@ import { timestamp } from './clock.js';
 import type { EmulatorContext } from './context.js';
 import { unaryHandlers } from './context.js';
 import { isStatusError, rpcStatus, statusError } from './grpc-status.js';
+import { pageOf } from './list-pages.js';
 
+/** A `google.protobuf.Any`; the protos name its field `type_url` (the one field they do not camel-case). */
 interface AnyMessage {
-  typeUrl: string;
+  type_url: string;
   value: Buffer;
 }
 
@@ -36,15 +38,28 @@ export interface StartOperation {
   complete: () => OperationResult | Promise<OperationResult>;
 }
 
+/** An operation not done yet, and what it does. */
+export interface RunningOperation {
+  name: string;
+  /** The RPC that started it. */
+  method: string;
+  resource: string;
+}
+
 /** Long-running operations that complete after a delay, served through google.longrunning.Operations. */
 export interface OperationStore {
   start(options: StartOperation): WireOperation;
   get(name: string): WireOperation | undefined;
+  /** Operations on `resource` that are not done yet. */
+  running(resource: string): RunningOperation[];
+  /** Every operation, oldest first. */
+  all(): WireOperation[];
   service(): UntypedServiceImplementation;
 }
 
 export function createOperationStore(context: () => EmulatorContext): OperationStore {
   const operations = new Map<string, WireOperation>();
+  const started = new Map<string, RunningOperation>();
 
   function metadata(type: string, created: Date) {
     const generic = { createTime: timestamp(created), updateTime: timestamp() };
@@ -61,6 +76,11 @@ export function createOperationStore(context: () => EmulatorContext): OperationS
         metadata: metadata(options.metadataType, created),
       };
       operations.set(operation.name, operation);
+      started.set(operation.name, {
+        name: operation.name,
+        method: options.method,
+        resource: options.resource,
+      });
       const failure = takeOperationFault(ctx, options.method);
       ctx.scheduler.after(options.delayMs, () => {
         const finish = async () => {
@@ -87,6 +107,14 @@ export function createOperationStore(context: () => EmulatorContext): OperationS
     get(name) {
       return operations.get(name);
     },
+    running(resource) {
+      return [...started.values()].filter(
+        (operation) => operation.resource === resource && !operations.get(operation.name)?.done,
+      );
+    },
+    all() {
+      return [...operations.values()];
+    },
     service() {
       const ctx = context();
       const find = (request: Record<string, unknown>) => {
@@ -98,10 +126,12 @@ export function createOperationStore(context: () => EmulatorContext): OperationS
         GetOperation: find,
         WaitOperation: find,
         ListOperations(request) {
-          const prefix = `${String(request.name ?? '')}/`;
-          return {
-            operations: [...operations.values()].filter((operation) => operation.name.startsWith(prefix)),
-          };
+          const prefix = `${String(request.name ?? '')}/operations/`;
+          const page = pageOf(
+            [...operations.values()].filter((operation) => operation.name.startsWith(prefix)),
+            request,
+          );
+          return { operations: page.items, nextPageToken: page.nextPageToken };
         },
         CancelOperation(request) {
           const operation = find(request);

@@ -21,7 +21,7 @@ export interface LoadedProtos {
     logging: ServiceDefinition;
   };
   /** Encodes a message into the bytes of a `google.protobuf.Any`. */
-  packAny(typeName: string, message: Record<string, unknown>): { typeUrl: string; value: Buffer };
+  packAny(typeName: string, message: Record<string, unknown>): { type_url: string; value: Buffer };
 }
 
 const v1 = 'google.cloud.aiplatform.v1';
@@ -83,7 +83,8 @@ async function load(): Promise<LoadedProtos> {
         types.set(typeName, type);
       }
       const value = Buffer.from(type.encode(type.fromObject(message)).finish());
-      return { typeUrl: `type.googleapis.com/${typeName}`, value };
+      // The shipped protos.json keeps Any's field as `type_url`: under `typeUrl` it would be sent empty.
+      return { type_url: `type.googleapis.com/${typeName}`, value };
     },
   };
 }

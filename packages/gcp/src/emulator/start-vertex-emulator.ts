@@ -4,7 +4,9 @@ import { z } from 'zod';
 import { alertPolicyService } from './alert-policy-service.js';
 import { createScheduler } from './clock.js';
 import type { EmulatorContext, RecordedRequest } from './context.js';
+import { createInspection, type VertexEmulatorInspection } from './emulator-inspection.js';
 import { endpointService } from './endpoint-service.js';
+import { createFaultQueue } from './fault-injection.js';
 import { jobService, sleepingJobRunner } from './job-service.js';
 import { createLogStore } from './log-store.js';
 import { createMetricStore, type MetricSample } from './metric-store.js';
@@ -68,6 +70,11 @@ export interface VertexEmulator {
   storageObjects: StorageServer['objects'];
   /** Every request received, decoded, oldest first. */
   requests: RecordedRequest[];
+  /**
+   * What a test harness (mlscale's conformance suite, say) inspects and scripts: the RPC log, faults per
+   * RPC, a listener called after each request is carried out, and what is stored per deployment.
+   */
+  inspection: VertexEmulatorInspection;
   /** Replaces the pending faults. */
   setFaults(faults: EmulatorFaultsInput): void;
   /** Replaces the delays. */
@@ -103,6 +110,9 @@ export async function startVertexEmulator(input: VertexEmulatorOptions = {}): Pr
     predictor: options.predictor ?? softmaxPredictor,
     jobRunner: options.jobRunner ?? sleepingJobRunner(() => context.delays.jobRunMs),
     requests: [],
+    methodLog: [],
+    listeners: new Set(),
+    injectedFaults: createFaultQueue(),
     nextId: () => String(++counter),
   };
   context.operations = createOperationStore(() => context);
@@ -139,6 +149,7 @@ export async function startVertexEmulator(input: VertexEmulatorOptions = {}): Pr
     state: context.state,
     storageObjects: storage.objects,
     requests: context.requests,
+    inspection: createInspection(context),
     setFaults(faults) {
       context.faults = parseSpec(emulatorFaultsSchema, faults, 'Vertex emulator faults');
     },

@@ -1,5 +1,5 @@
 import type { ConformanceCloud } from '@mlscale/core/conformance';
-import type { AwsEmulator } from '../src/emulator/index.js';
+import type { AwsEmulator } from './start-aws-emulator.js';
 
 /** What changes state at AWS, by operation name: what the conformance suite injects faults at. */
 const mutating = /^(Create|Update|Delete|Register|Deregister|Put|Add)[A-Z]/;
