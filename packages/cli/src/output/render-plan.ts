@@ -55,7 +55,7 @@ export function renderPlan(plan: Plan, color: Palette): string {
   lines.push(
     plan.hasChanges
       ? color.bold(
-          `Plan: ${summary.create} to create, ${summary.update} to update in place, ${summary.rollout} to roll out, ${summary.replace} to replace, ${summary.destroy} to destroy, ${summary.unchanged} unchanged${summary.conflict ? `, ${summary.conflict} in conflict` : ''}.`,
+          `Plan: ${summary.create} to create, ${summary.update} to update in place, ${summary.rollout} to roll out, ${summary.replace} to replace, ${summary.destroy} to destroy, ${summary.unchanged} unchanged${plan.converging ? ` (${plan.converging} not yet converged: apply finishes ${plan.converging === 1 ? 'it' : 'them'})` : ''}${summary.conflict ? `, ${summary.conflict} in conflict` : ''}.`,
         )
       : color.bold('No changes: the live state matches the file.'),
   );

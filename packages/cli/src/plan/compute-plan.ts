@@ -60,8 +60,13 @@ export interface Plan {
   environment: string | null;
   changes: PlannedChange[];
   summary: Record<PlanAction, number>;
-  /** Whether apply would change anything. */
+  /**
+   * Whether apply would do anything: change a resource, or finish a deployment that is recorded as the
+   * file says but has not converged (a killed apply, a refused step, drift such as missing autoscaling).
+   */
   hasChanges: boolean;
+  /** Deployments recorded as the file says that apply still has to finish. */
+  converging: number;
   /** Running cost of the deployments after apply (training jobs are per run, not summed). */
   cost: {
     hourly: { minimum: number; maximum: number };
@@ -166,12 +171,16 @@ export async function computePlan(options: ComputePlanOptions): Promise<Plan> {
     conflict: 0,
   };
   for (const row of rows) summary[row.action] += 1;
+  const converging = rows.filter(
+    (row) => row.kind === 'deployment' && row.action === 'unchanged' && row.liveState !== 'InService',
+  ).length;
   return {
     project: config.project,
     environment: config.environment ?? null,
     changes: rows,
     summary,
-    hasChanges: rows.some((row) => row.action !== 'unchanged'),
+    hasChanges: converging > 0 || rows.some((row) => row.action !== 'unchanged'),
+    converging,
     cost: totalCost(rows, prices),
   };
 }
