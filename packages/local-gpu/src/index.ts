@@ -1,3 +1,4 @@
+export type { DeploymentEffect, DeploymentEffectRunner } from './deployments/deployment-effects.js';
 export type { LocalDeploymentOperations } from './deployments/deployment-operations.js';
 export {
   createDeploymentRuntime,

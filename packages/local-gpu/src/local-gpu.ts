@@ -8,6 +8,7 @@ import {
   redact,
 } from '@mlscale/core';
 import { z } from 'zod';
+import type { DeploymentEffectRunner } from './deployments/deployment-effects.js';
 import {
   createDeploymentOperations,
   type LocalDeploymentOperations,
@@ -30,7 +31,10 @@ const functionSchema = <T>(what: string) =>
 /** Settings of `localGpu()`. */
 export const localGpuSettingsSchema = z
   .object({
-    /** Where the backend keeps its state (registry, jobs, logs). Default `.mlscale/` under the working directory. */
+    /**
+     * Where the backend keeps its state (deployment records, registry, jobs, logs). Default `.mlscale/`
+     * under the working directory.
+     */
     root: z.string().min(1).optional(),
     /** Device for deployments that do not say: `auto` (default), `cuda` or `cpu`. */
     device: z.enum(['auto', 'cuda', 'cpu']).optional(),
@@ -53,6 +57,11 @@ export const localGpuSettingsSchema = z
       .optional(),
     /** Probes the CUDA provider; replaced in tests. */
     cudaProbe: functionSchema<ProviderProbe>('cudaProbe').optional(),
+    /**
+     * Runs each side effect of a deployment that can fail (record writes and removals, server starts,
+     * rollout starts); for tests that log them and inject the errors the system gives. Default: runs them.
+     */
+    deploymentEffects: functionSchema<DeploymentEffectRunner>('deploymentEffects').optional(),
     /** Local training jobs (see `createLocalTraining`): seconds between SIGTERM and SIGKILL on stop, and more. */
     training: z.record(z.string(), z.unknown()).optional(),
     /**
@@ -80,6 +89,11 @@ export interface LocalGpuBackend extends BackendV1 {
   readonly models: LocalModelRegistry;
   /** Metrics, logs, alerts and drift (plus `onAlert`, `onFire` and the metric store). */
   readonly monitoring: LocalMonitoring;
+  /**
+   * Stops every deployment's server (in-flight requests drain) and every job, and closes monitoring.
+   * Deployment records stay under `<root>/deployments`: a later backend on the same root reports them
+   * as not running and `reconcile` starts them again.
+   */
   close(): Promise<void>;
 }
 
@@ -109,35 +123,39 @@ export function localGpu(settings: LocalGpuSettings = {}): LocalGpuBackend {
     deploymentSource: { has: (name: string) => deployments?.runtime(name) !== undefined },
     jobSource: training,
   });
-  deployments = createDeploymentOperations({
-    baseDirectory: process.cwd(),
-    resolveRegistryModel:
-      parsed.resolveRegistryModel ?? ((reference) => models.resolve(reference.name, reference.version)),
-    monitorDeployment: (spec, gauges) => {
-      const monitor = monitoring.deployment(spec.name, { gauges });
-      // A registered model carries its training data's statistics: drift is measured against them.
-      if ('name' in spec.model) {
-        const { name, version } = spec.model;
-        models
-          .doGet(name, version === 'latest' ? undefined : version, {})
-          .then((found: ModelVersion | undefined) => monitor.setBaseline(found?.baseline))
-          .catch(() => monitor.setBaseline(undefined));
-      } else {
-        monitor.setBaseline(undefined);
-      }
-      return monitor;
+  deployments = createDeploymentOperations(
+    {
+      baseDirectory: process.cwd(),
+      resolveRegistryModel:
+        parsed.resolveRegistryModel ?? ((reference) => models.resolve(reference.name, reference.version)),
+      monitorDeployment: (spec, gauges) => {
+        const monitor = monitoring.deployment(spec.name, { gauges });
+        // A registered model carries its training data's statistics: drift is measured against them.
+        if ('name' in spec.model) {
+          const { name, version } = spec.model;
+          models
+            .doGet(name, version === 'latest' ? undefined : version, {})
+            .then((found: ModelVersion | undefined) => monitor.setBaseline(found?.baseline))
+            .catch(() => monitor.setBaseline(undefined));
+        } else {
+          monitor.setBaseline(undefined);
+        }
+        return monitor;
+      },
+      probe: parsed.cudaProbe ?? onnxruntimeCudaProbe,
+      ortPath: onnxruntimeEntryPath(),
+      autoscaleIntervalMs: parsed.autoscaleIntervalMs ?? 1000,
+      defaults: {
+        ...(parsed.host ? { host: parsed.host } : {}),
+        ...(token ? { token } : {}),
+        ...(parsed.device ? { device: parsed.device } : {}),
+        ...(parsed.intraOpThreads ? { intraOpThreads: parsed.intraOpThreads } : {}),
+      },
+      log: (message, fields) => parsed.logger?.info(message, fields ? redact(fields) : undefined),
+      runEffect: parsed.deploymentEffects,
     },
-    probe: parsed.cudaProbe ?? onnxruntimeCudaProbe,
-    ortPath: onnxruntimeEntryPath(),
-    autoscaleIntervalMs: parsed.autoscaleIntervalMs ?? 1000,
-    defaults: {
-      ...(parsed.host ? { host: parsed.host } : {}),
-      ...(token ? { token } : {}),
-      ...(parsed.device ? { device: parsed.device } : {}),
-      ...(parsed.intraOpThreads ? { intraOpThreads: parsed.intraOpThreads } : {}),
-    },
-    log: (message, fields) => parsed.logger?.info(message, fields ? redact(fields) : undefined),
-  });
+    { root },
+  );
   // An alert on a deployment that fires during a rollout rolls it back (as SageMaker's auto-rollback
   // alarms do for blue/green updates).
   monitoring.onFire((rule) => {

@@ -3,24 +3,37 @@ import { expect } from 'vitest';
 import { localGpu } from '../src/index.js';
 import { referenceMlp } from '../src/onnx/index.js';
 import { referenceInput, temporaryFolder, writeModel } from './helpers.js';
+import { createLocalConformanceCloud } from './local-conformance-cloud.js';
 
 const folder = temporaryFolder();
-const modelPath = writeModel(folder.path, 'reference.onnx', referenceMlp());
+const modelPath = writeModel(folder.path, 'reference.onnx', referenceMlp(7));
+// Another model with the same inputs and outputs: other weights.
+const updatedPath = writeModel(folder.path, 'reference-v2.onnx', referenceMlp(8));
+const rollout = { steps: [50, 100], stepSeconds: 0 };
 
 describeBackendConformance({
   name: 'localGpu',
   setup: async () => {
-    const backend = localGpu({ root: folder.path });
+    const effects = createLocalConformanceCloud();
+    const backend = localGpu({ root: folder.path, device: 'cpu', deploymentEffects: effects.runEffect });
     return {
       backend,
+      cloud: effects.view(backend),
       cleanup: async () => {
         await backend.close();
         folder.remove();
       },
     };
   },
-  deployment: (name) => ({ name, model: { uri: modelPath }, replicas: 1 }),
+  // Fast rollout steps in the recorded spec, so the sweeps' model updates (which merge onto it) are quick.
+  deployment: (name) => ({ name, model: { uri: modelPath }, replicas: 1, rollout }),
+  updatedModel: { uri: updatedPath },
+  autoscaling: { minReplicas: 1, maxReplicas: 3, target: { metric: 'concurrentRequests', value: 8 } },
+  rollout,
+  // The local server runs in this process and passes `environment` to nothing.
+  environment: false,
   trainingJob: (name) => ({ name, command: [process.execPath, '-e', 'console.log("epoch=1 loss=0.5")'] }),
+  modelRegistration: (name) => ({ name, path: modelPath }),
   predictRequest: {
     inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 784], data: Array.from(referenceInput(1)) }],
   },
@@ -29,5 +42,9 @@ describeBackendConformance({
     expect(output.shape).toEqual([1, 10]);
     const total = (output.data as number[]).reduce((sum, value) => sum + value, 0);
     expect(Math.abs(total - 1)).toBeLessThan(1e-5);
+  },
+  client: {
+    polling: { minDelayMs: 5, maxDelayMs: 50 },
+    retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
   },
 });

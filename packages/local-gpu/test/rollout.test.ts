@@ -1,4 +1,4 @@
-import { createMlscale, type MlscaleClient } from '@mlscale/core';
+import { createMlscale, type MlscaleClient, MlscaleError } from '@mlscale/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalGpuBackend, localGpu } from '../src/index.js';
 import { encodeGraph, onnxElementType, referenceMlp } from '../src/onnx/index.js';
@@ -8,6 +8,20 @@ import { delay, post, referenceInput, startLoad, temporaryFolder, v2Body, writeM
  * A valid ONNX model that fails at run time on every request: it reshapes any input to [3, 5]. It loads
  * (its dims are symbolic, so nothing can be checked up front) and takes the same requests as the reference.
  */
+/** The update's refusal: it rejects, saying the previous spec keeps serving. */
+async function refusal(update: Promise<unknown>): Promise<MlscaleError> {
+  const error = await update.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  if (!MlscaleError.isInstance(error))
+    throw new Error(`expected the update to be refused, got ${String(error)}`);
+  expect(error.code).toBe('BackendFailure');
+  expect(error.retryable).toBe(false);
+  expect(error.message).toMatch(/keeps serving spec [0-9a-f]{12}; the change was not made/);
+  return error;
+}
+
 function brokenModel(): Uint8Array {
   return encodeGraph({
     name: 'broken',
@@ -45,9 +59,17 @@ describe('rollouts', () => {
     const load = startLoad(url, body, 4);
     await delay(200);
 
-    const rolledBack = await client.update({ ...base, model: { uri: brokenPath } });
+    // A rollback is a refusal: the update rejects, and the record goes back to the spec that serves.
+    const refused = await refusal(client.update({ ...base, model: { uri: brokenPath } }));
+    expect(refused.message).toMatch(/rolled back version 2: error rate .* passed maxErrorRate 5%/);
+    const rolledBack = await client.get('canary');
     expect(rolledBack.state).toBe('InService');
-    expect(rolledBack.stateReason).toMatch(/rolled back version 2: error rate .* passed maxErrorRate 5%/);
+    expect(rolledBack.specHash).toBe(status.specHash);
+    expect(rolledBack.servingSpecHash).toBe(status.specHash);
+    expect(rolledBack.spec.model).toEqual({ uri: stablePath, format: 'onnx' });
+    expect(rolledBack.stateReason).toMatch(
+      /change to spec [0-9a-f]{12} was refused: rolled back version 2: error rate .* passed maxErrorRate 5%/,
+    );
     expect(rolledBack.traffic).toEqual([{ version: '1', weight: 100 }]);
     expect(rolledBack.details?.lastRollout).toMatchObject({ version: '2', result: 'rolledBack' });
     // Judged at the canary step, or at the next when a slow machine sent fewer than minRequests there.
@@ -90,11 +112,14 @@ describe('rollouts', () => {
       forSeconds: 0,
       periodSeconds: 60,
     });
-    const updating = client.update({ ...base, model: { uri: nextPath } });
+    const updating = refusal(client.update({ ...base, model: { uri: nextPath } }));
     await delay(300);
     for (let index = 0; index < 5; index++) expect((await post(url, '{"inputs": []}')).status).toBe(400);
     await backend.monitoring.tick();
-    const rolledBack = await updating;
+    expect((await updating).message).toMatch(/rolled back version 2: alert 'client-errors' fired/);
+    const rolledBack = await client.get('alerted');
+    expect(rolledBack.state).toBe('InService');
+    expect(rolledBack.servingSpecHash).toBe(status.specHash);
     expect(rolledBack.stateReason).toMatch(/rolled back version 2: alert 'client-errors' fired/);
     expect(rolledBack.traffic).toEqual([{ version: '1', weight: 100 }]);
     await client.alerts.delete('client-errors');
@@ -115,10 +140,15 @@ describe('rollouts', () => {
         { name: 'B', dims: [10], values: new Float32Array(10) },
       ],
     });
-    const result = await client.update({
-      name: 'unloadable',
-      model: { uri: writeModel(folder.path, 'unloadable.onnx', unloadable) },
-    });
+    await refusal(
+      client.update({
+        name: 'unloadable',
+        model: { uri: writeModel(folder.path, 'unloadable.onnx', unloadable) },
+      }),
+    );
+    const result = await client.get('unloadable');
+    expect(result.state).toBe('InService');
+    expect(result.servingSpecHash).toBe(status.specHash);
     expect(result.stateReason).toMatch(/rolled back version 2: replicas failed to start/);
     expect(result.traffic).toEqual([{ version: '1', weight: 100 }]);
     const response = await post(`${status.endpoint!.url}/v2/models/unloadable/infer`, body);

@@ -55,6 +55,7 @@ describe('access control', () => {
     // Bound to all addresses; the test talks to loopback only.
     const url = status.endpoint!.url.replace('0.0.0.0', '127.0.0.1');
     expect(JSON.stringify(status)).not.toContain(token);
+    expect(readFileSync(join(folder.path, 'deployments', 'guarded.json'), 'utf8')).not.toContain(token);
     expect((await fetch(`${url}/v2/health/live`)).status).toBe(200);
     expect((await fetch(`${url}/v2/health/ready`)).status).toBe(200);
     expect((await fetch(`${url}/ping`)).status).toBe(200);
@@ -116,6 +117,11 @@ describe('access control', () => {
     });
     expect(status.endpoint!.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(JSON.stringify(status)).not.toContain('PRIVATE KEY');
+    // The key is recorded only as a seal (core does not know a field named `key` is secret; local seals it).
+    const recorded = readFileSync(join(folder.path, 'deployments', 'tls.json'), 'utf8');
+    expect(recorded).toContain('BEGIN CERTIFICATE');
+    expect(recorded).not.toContain('PRIVATE KEY');
+    expect(JSON.parse(recorded).record.desired.providerOptions.local.tls.key).toMatch(/^sealed:hmac-sha256:/);
     const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
       const request = httpsRequest(
         `${status.endpoint!.url}/v2/models/tls/infer`,

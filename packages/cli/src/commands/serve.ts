@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  createMlscale,
   type DeploymentSpecInput,
   deploymentSpecSchema,
   MlscaleError,
@@ -102,23 +103,34 @@ export function createServeCommand(dependencies: ServeDependencies = {}): Comman
       const plan = await servePlan(values, positionals[0], context);
       const { localGpu } = await import('@mlscale/local-gpu');
       backend = localGpu({ root: resolve(context.cwd, '.mlscale'), ...dependencies.backendSettings });
-      await backend.deployments.doCreate(parseSpec(deploymentSpecSchema, plan.spec, 'serve options'), {});
-      const runtime = backend.deployments.runtime(plan.spec.name)!;
-      await runtime.settled();
-      const status = runtime.status();
-      if (status.state === 'Failed') {
-        throw new MlscaleError({
-          code: 'BackendFailure',
-          provider: 'local',
-          message: `Could not serve ${plan.modelPath}: ${status.stateReason}`,
+      const spec = parseSpec(deploymentSpecSchema, plan.spec, 'serve options');
+      const client = createMlscale({ backend, polling: { minDelayMs: 10, maxDelayMs: 200 } });
+      // A record left by an earlier serve of this name (killed, say) is replaced by this one.
+      await client
+        .deploy(spec)
+        .catch(async (error: unknown) => {
+          if (!MlscaleError.hasCode(error, 'AlreadyExists')) throw error;
+          return client.update(spec, { replace: true });
+        })
+        .catch((error: unknown) => {
+          if (!MlscaleError.isInstance(error) || error.code !== 'BackendFailure') throw error;
+          throw new MlscaleError({
+            code: 'BackendFailure',
+            provider: 'local',
+            message: `Could not serve ${plan.modelPath}: ${error.message}`,
+            cause: error,
+          });
         });
-      }
+      const runtime = backend.deployments.runtime(spec.name)!;
+      const status = runtime.status();
       context.stdout.write(
         `${JSON.stringify({ url: runtime.url, model: plan.spec.name, path: plan.modelPath, replicas: status.replicas.ready, device: status.device })}\n`,
       );
       dependencies.onServing?.(backend);
       await waitForAbort(context.signal);
       context.stderr.write('mlscale serve: draining in-flight requests\n');
+      // What serve started ends with it: the server and its record.
+      await client.delete(spec.name);
       await backend.close();
       return exitCodes.ok;
     } catch (error) {

@@ -13,6 +13,8 @@ export interface ScalingRecord {
 
 export interface Autoscaler {
   setPolicy(policy: AutoscalingPolicy | null): void;
+  /** The policy it runs, or null when the replica count is fixed. */
+  readonly policy: AutoscalingPolicy | null;
   /** A request waits with no replica running: decide now instead of at the next tick. */
   demand(): void;
   start(): void;
@@ -113,6 +115,9 @@ export function createAutoscaler(options: {
     stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
+    },
+    get policy() {
+      return policy;
     },
     get lastDecision() {
       return lastDecision;

@@ -1,19 +1,14 @@
 import {
-  type AutoscalingPolicy,
   type Batching,
   batchingSchema,
   canonicalJson,
   type DeploymentSpec,
-  type DeploymentState,
   type DeploymentStatus,
   MlscaleError,
-  redact,
-  redactedMarker,
   rolloutSchema,
-  specHash,
 } from '@mlscale/core';
 import type { ModelSignature } from '../onnx/model-signature.js';
-import type { DeviceRequest, DeviceSelection, ProviderProbe } from '../runtime/device-selection.js';
+import type { DeviceSelection, ProviderProbe } from '../runtime/device-selection.js';
 import { selectDevice } from '../runtime/device-selection.js';
 import {
   type AnsweredRequest,
@@ -24,11 +19,24 @@ import {
 import type { ServedModel } from '../server/served-model.js';
 import { createServingMetrics } from '../server/serving-metrics.js';
 import { type Autoscaler, createAutoscaler } from './autoscaler.js';
+import { type DeploymentEffectRunner, runEffectDirectly } from './deployment-effects.js';
+import { deviceRequest, refuseServerOptionChanges } from './deployment-spec-checks.js';
 import { InferenceError, type InferenceRequest, type InferenceResult } from './inference-types.js';
 import type { LocalDeploymentOptions } from './local-deployment-options.js';
+import { recordedSpecHash } from './local-secrets.js';
 import { loadModel, type RegistryModelResolver } from './model-loader.js';
-import { createModelVersion, type LoadedModel, type ModelVersion } from './model-version.js';
-import { runRollout } from './rollout.js';
+import { createModelVersion, type LoadedModel } from './model-version.js';
+import { driveRollout } from './rollout-driver.js';
+import {
+  type PlacedVersion,
+  type RuntimeEvent,
+  type RuntimeState,
+  type RuntimeTarget,
+  transition,
+  versionsOf,
+} from './runtime-phase.js';
+import { observeRuntime, type RuntimeObservation, runtimeStatus } from './runtime-status.js';
+import { createTrafficRouter } from './traffic-router.js';
 
 /** What every deployment of one backend shares. */
 export interface DeploymentEnvironment {
@@ -45,6 +53,8 @@ export interface DeploymentEnvironment {
   monitorDeployment?:
     | ((spec: DeploymentSpec, gauges: DeploymentGaugeSources) => DeploymentTelemetry)
     | undefined;
+  /** Runs the side effects that can fail (a rollout's start here); default: as they are. */
+  runEffect?: DeploymentEffectRunner | undefined;
 }
 
 /** Live figures a deployment offers its monitor, read about once a second. */
@@ -62,96 +72,111 @@ export interface DeploymentTelemetry extends RequestObserver {
 
 /** One running deployment: its server, versions, autoscaler and rollouts. */
 export interface DeploymentRuntime extends ServedModel {
+  /** What runs in this process, as a status (the backend's status puts the record over it). */
   status(): DeploymentStatus;
+  /** The phase in mlscale's terms, for reconcile to compare with the record. */
+  observe(): RuntimeObservation;
   readonly url: string;
   /** HTTP requests the server is handling now. */
   readonly activeRequests: number;
-  update(spec: DeploymentSpec, local: LocalDeploymentOptions): Promise<void>;
-  scale(replicas: number): void;
-  autoscale(policy: AutoscalingPolicy | null): void;
-  /** Resolves once the deployment first reaches InService or Failed. */
+  /**
+   * Hands the runtime a whole new spec while it serves. Replicas, autoscaling and batching change in
+   * place; a new model, device or thread count rolls out as a new version in the background (watch
+   * `observe()`). The server's own settings (address, token, TLS, limits, routes) cannot change.
+   */
+  apply(spec: DeploymentSpec, local: LocalDeploymentOptions): Promise<void>;
+  /** Resolves once the deployment first serves (InService) or fails to start (Failed). */
   settled(): Promise<void>;
   /** Rolls back the rollout in progress (an alert fired); false when none is running. */
   requestRollback(reason: string): boolean;
   /** Reports a request answered without HTTP (the client's in-process predict) to the monitor. */
   recordRequest(record: AnsweredRequest): void;
-  /** Stops taking connections, drains in-flight requests, stops the replicas. */
+  /** Stops taking connections, drains in-flight requests, stops the replicas; the same promise each call. */
   close(): Promise<void>;
 }
 
 const defaultBatching: Batching = batchingSchema.parse({});
 
+/** Version labels "1", "2", ...: the V2 `model_version` of each version a runtime creates. */
+function labelSequence(): () => string {
+  let last = 0;
+  return () => String(++last);
+}
+const batchingOf = (spec: DeploymentSpec) => spec.batching ?? defaultBatching;
+
 /**
  * Creates a deployment: loads and checks the model, chooses the device, binds the server, then starts
- * replicas in the background (state Creating → InService, or Failed with the reason).
+ * replicas in the background (starting → serving, or failed with the reason). Its life is the state
+ * machine of `runtime-phase.ts`: one state, changed only by `transition`.
  */
 export async function createDeploymentRuntime(
   initialSpec: DeploymentSpec,
   local: LocalDeploymentOptions,
   environment: DeploymentEnvironment,
 ): Promise<DeploymentRuntime> {
-  let spec = initialSpec;
+  const { name } = initialSpec;
+  const runEffect = environment.runEffect ?? runEffectDirectly;
   const options = { ...environment.defaults, ...local };
-  const model = await loadModel(spec.model, environment);
-  const device = await selectDevice(deviceRequest(spec, options), environment.probe);
-  const metrics = createServingMetrics(spec.name, { gpuStats: device.used === 'cuda' });
+  const model = await loadModel(initialSpec.model, environment);
+  const device = await selectDevice(deviceRequest(initialSpec, options), environment.probe);
+  const metrics = createServingMetrics(name, { gpuStats: device.used === 'cuda' });
   metrics.setDevice(device);
-
-  let state: DeploymentState = 'Creating';
-  let stateReason: string | undefined;
   const createdAt = new Date();
-  let updatedAt = createdAt;
-  let versionCounter = 0;
-  let canaryWeight = 0;
-  let canaryCredit = 0;
-  let canary: ModelVersion | undefined;
-  let lastRollout: Record<string, unknown> | undefined;
-  let closing = false;
-  let settle: () => void = () => {};
-  const settledPromise = new Promise<void>((resolve) => {
-    settle = resolve;
-  });
+  const nextLabel = labelSequence();
 
-  const setState = (next: DeploymentState, reason?: string) => {
-    state = next;
-    stateReason = reason;
-    updatedAt = new Date();
-    if (next === 'InService' || next === 'Failed') settle();
-  };
-
-  const batchingOf = (current: DeploymentSpec) => current.batching ?? defaultBatching;
-
-  const newVersion = (loaded: LoadedModel, selection: DeviceSelection) =>
-    createModelVersion({
-      label: String(++versionCounter),
+  const newVersion = (
+    loaded: LoadedModel,
+    selection: DeviceSelection,
+    spec: DeploymentSpec,
+    threads: number | undefined,
+  ): PlacedVersion => ({
+    device: selection,
+    threads: threads ?? 1,
+    version: createModelVersion({
+      label: nextLabel(),
       model: loaded,
       batching: batchingOf(spec),
       device: selection,
-      intraOpThreads: options.intraOpThreads ?? 1,
+      intraOpThreads: threads ?? 1,
       ortPath: environment.ortPath,
       metrics,
       onDemandWithoutReplicas: () => autoscaler.demand(),
       onReplicasChanged: () => {},
       onReplicaCrashed: (replicaId, reason) =>
         environment.log(
-          `deployment ${spec.name}: replica ${replicaId} ended unexpectedly (${reason}); replacing it`,
+          `deployment ${name}: replica ${replicaId} ended unexpectedly (${reason}); replacing it`,
         ),
-    });
+    }),
+  });
 
-  let stable = newVersion(model, device);
-  let stableDevice = device;
+  let state: RuntimeState = {
+    phase: { kind: 'starting' },
+    stable: newVersion(model, device, initialSpec, options.intraOpThreads),
+    target: { spec: initialSpec, hash: recordedSpecHash(initialSpec) },
+    updatedAt: createdAt,
+  };
+  let settle: () => void = () => {};
+  const settledPromise = new Promise<void>((resolve) => {
+    settle = resolve;
+  });
+  const dispatch = (event: RuntimeEvent) => {
+    const next = transition(state, event);
+    if (next === state) return;
+    state = next;
+    if (next.phase.kind === 'serving' || next.phase.kind === 'failed') settle();
+  };
 
   const autoscaler: Autoscaler = createAutoscaler({
     intervalMs: environment.autoscaleIntervalMs,
-    target: () => stable,
+    target: () => state.stable.version,
     log: environment.log,
   });
-
-  const versions = () => (canary ? [stable, canary] : [stable]);
-  const telemetry = environment.monitorDeployment?.(spec, {
+  const router = createTrafficRouter();
+  const versions = () => versionsOf(state).map((placed) => placed.version);
+  const telemetry = environment.monitorDeployment?.(initialSpec, {
     replicas: () => versions().reduce((sum, version) => sum + version.readyReplicas, 0),
     queueDepth: () => versions().reduce((sum, version) => sum + version.batcher.pending, 0),
-    usesGpu: () => stableDevice.used === 'cuda',
+    usesGpu: () => state.stable.device.used === 'cuda',
   });
   /** Feeds float inputs to drift detection (the baseline is per feature of the first input). */
   const observeInputs = (request: InferenceRequest) => {
@@ -162,17 +187,22 @@ export async function createDeploymentRuntime(
   const findVersion = (label: string) => versions().find((version) => version.label === label);
 
   const served: ServedModel = {
-    name: spec.name,
+    name,
     metrics,
     versions: () => versions().map((version) => version.label),
     signature(version?: string): ModelSignature | undefined {
-      return (version === undefined ? stable : findVersion(version))?.model.signature;
+      return (version === undefined ? state.stable.version : findVersion(version))?.model.signature;
     },
     ready(version?: string) {
-      if (state === 'Failed' || state === 'Creating' || state === 'Deleting') return false;
-      const target = version === undefined ? stable : findVersion(version);
+      const { phase, stable } = state;
+      if (phase.kind !== 'serving' && phase.kind !== 'rolling-out' && phase.kind !== 'rolling-back')
+        return false;
+      const target = version === undefined ? stable.version : findVersion(version);
       if (!target) return false;
-      return target.readyReplicas > 0 || (spec.autoscaling?.minReplicas === 0 && target === stable);
+      return (
+        target.readyReplicas > 0 ||
+        (state.target.spec.autoscaling?.minReplicas === 0 && target === stable.version)
+      );
     },
     async infer(request: InferenceRequest, version?: string): Promise<InferenceResult> {
       observeInputs(request);
@@ -181,108 +211,99 @@ export async function createDeploymentRuntime(
         if (!target) {
           throw new InferenceError(
             404,
-            `model '${spec.name}' has no version '${version}'; versions: ${served.versions().join(', ')}`,
+            `model '${name}' has no version '${version}'; versions: ${served.versions().join(', ')}`,
             'not_found',
           );
         }
         return target.infer(request);
       }
-      const candidate = canary;
-      if (candidate && canaryWeight > 0) {
-        canaryCredit += canaryWeight;
-        if (canaryCredit >= 100) {
-          canaryCredit -= 100;
-          // The canary gets a copy: its inputs are transferred to a worker, and a failure there is
-          // retried on the stable version, so a bad canary never fails a caller.
-          try {
-            return await candidate.infer(copyRequest(request));
-          } catch {
-            return stable.infer(request);
-          }
-        }
-      }
-      return stable.infer(request);
+      const { phase, stable } = state;
+      const rolling = phase.kind === 'rolling-out' ? phase : undefined;
+      return router.route(request, {
+        stable: stable.version,
+        canary: rolling?.canary.version,
+        weight: rolling?.weight ?? 0,
+      });
     },
   };
 
-  const server: InferenceServer = await startInferenceServer({
-    model: served,
-    host: options.host ?? '127.0.0.1',
-    port: options.port ?? 0,
-    token: options.token,
-    allowUnauthenticated: options.allowUnauthenticated,
-    tls: options.tls,
-    maxBodyBytes: options.maxBodyBytes,
-    predictRoute: options.predictRoute,
-    healthRoute: options.healthRoute,
-    observer: telemetry,
-  });
-
-  const initialReplicas = spec.replicas;
-  autoscaler.setPolicy(spec.autoscaling ?? null);
-  stable.setReplicas(initialReplicas).then(
-    () => {
-      if (state === 'Creating') setState('InService');
-    },
-    (error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      setState('Failed', `replicas failed to start: ${message}`);
-      void stable.setReplicas(0).catch(() => {});
-    },
-  );
-
-  /** Set by `requestRollback` (an alert firing) while a rollout runs. */
-  let rollbackRequest: string | undefined;
-
-  async function rollOut(nextSpec: DeploymentSpec, next: LoadedModel, nextDevice: DeviceSelection) {
-    const rollout = nextSpec.rollout ?? rolloutSchema.parse({});
-    const candidate = newVersion(next, nextDevice);
-    canary = candidate;
-    canaryWeight = 0;
-    setState('Updating', `rolling out version ${candidate.label}`);
-    const outcome = await runRollout({
-      candidate,
-      replicas: Math.max(1, stable.desiredReplicas),
-      rollout,
-      setWeight: (weight) => {
-        canaryWeight = weight;
-        updatedAt = new Date();
-      },
-      onRollingBack: (reason) => setState('RollingBack', reason),
-      cancelled: () => closing,
-      rollbackRequested: () => rollbackRequest,
+  let server: InferenceServer;
+  try {
+    server = await startInferenceServer({
+      model: served,
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 0,
+      token: options.token,
+      allowUnauthenticated: options.allowUnauthenticated,
+      tls: options.tls,
+      maxBodyBytes: options.maxBodyBytes,
+      predictRoute: options.predictRoute,
+      healthRoute: options.healthRoute,
+      observer: telemetry,
     });
-    rollbackRequest = undefined;
-    lastRollout = { version: candidate.label, model: next.path, ...outcome, at: new Date().toISOString() };
-    if (outcome.result === 'promoted') {
-      const previous = stable;
-      stable = candidate;
-      stableDevice = nextDevice;
-      canary = undefined;
-      canaryWeight = 0;
-      spec = nextSpec;
-      setState('InService');
-      environment.log(`deployment ${spec.name}: version ${candidate.label} promoted`);
-      await previous.close();
-    } else {
-      canaryWeight = 0;
-      canary = undefined;
-      setState('InService', `rolled back version ${candidate.label}: ${outcome.reason}`);
-      environment.log(`deployment ${spec.name}: version ${candidate.label} rolled back`, {
-        reason: outcome.reason,
-      });
-      await candidate.close();
-    }
+  } catch (error) {
+    await state.stable.version.close();
+    throw error;
   }
 
+  /** Batching and autoscaling apply to whichever version ends up serving. */
+  const configureInPlace = (spec: DeploymentSpec) => {
+    for (const version of versions()) version.configure(batchingOf(spec));
+    const policy = spec.autoscaling ?? null;
+    if (canonicalJson(policy) !== canonicalJson(autoscaler.policy)) autoscaler.setPolicy(policy);
+  };
+
+  /** Sets the serving version's replica count for a change: serving{scaling} until it converges. */
+  const scaleServing = (replicas: number, target: RuntimeTarget) => {
+    const stable = state.stable.version;
+    const request = { replicas };
+    dispatch({ type: 'changed-in-place', target, scaling: request });
+    stable.setReplicas(replicas).then(
+      () => dispatch({ type: 'scaled', request }),
+      (error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        environment.log(`deployment ${name}: scaling to ${replicas} failed`, { error: message });
+        dispatch({
+          type: 'scaling-failed',
+          request,
+          reason: `scaling to ${replicas} replicas failed: ${message}`,
+        });
+      },
+    );
+  };
+
+  const applyInPlace = (target: RuntimeTarget) => {
+    configureInPlace(target.spec);
+    const stable = state.stable.version;
+    const { replicas, autoscaling } = target.spec;
+    if (autoscaling || (stable.desiredReplicas === replicas && stable.readyReplicas === replicas)) {
+      dispatch({ type: 'changed-in-place', target });
+      return;
+    }
+    scaleServing(replicas, target);
+  };
+
+  /** Changes apply only while serving (reconcile waits out a start, a rollout or a rollback). */
+  const refuseUnlessServing = () => {
+    if (state.phase.kind === 'serving') return;
+    throw new MlscaleError({
+      code: 'Conflict',
+      provider: 'local',
+      retryable: true,
+      message: `Deployment '${name}' is ${observeRuntime(state).reason ?? state.phase.kind}; a change applies once it serves.`,
+    });
+  };
+
+  /** The close under way, once asked for: every caller waits on the same one. */
+  let closed: Promise<void> | undefined;
   const runtime: DeploymentRuntime = {
     ...served,
     recordRequest(record) {
       telemetry?.recordRequest(record);
     },
     requestRollback(reason) {
-      if (!canary) return false;
-      rollbackRequest = reason;
+      if (state.phase.kind !== 'rolling-out') return false;
+      dispatch({ type: 'rollback-requested', reason });
       return true;
     },
     get url() {
@@ -291,148 +312,69 @@ export async function createDeploymentRuntime(
     get activeRequests() {
       return server.activeRequests;
     },
-    status(): DeploymentStatus {
-      const traffic = canary
-        ? [
-            { version: stable.label, weight: 100 - canaryWeight },
-            { version: canary.label, weight: canaryWeight },
-          ]
-        : [{ version: stable.label, weight: 100 }];
-      return {
-        name: spec.name,
-        provider: 'local',
-        state,
-        ...(stateReason ? { stateReason } : {}),
-        replicas: { desired: stable.desiredReplicas, ready: stable.readyReplicas },
-        ...(spec.autoscaling ? { autoscaling: spec.autoscaling } : {}),
-        traffic,
-        endpoint: { url: server.url },
-        device: {
-          requested: stableDevice.requested,
-          used: stableDevice.used,
-          ...(stableDevice.reason ? { reason: stableDevice.reason } : {}),
-        },
-        // The token (and TLS key) in providerOptions.local never leave in a status.
-        spec: publicSpec(spec),
-        specHash: specHash(spec),
+    status: () =>
+      runtimeStatus(state, {
+        name,
+        url: server.url,
         createdAt,
-        updatedAt,
-        details: {
-          versions: versions().map((version) => ({
-            version: version.label,
-            model: version.model.path,
-            replicas: { desired: version.desiredReplicas, ready: version.readyReplicas },
-            pendingRequests: version.batcher.pending,
-          })),
-          inputs: stable.model.signature.inputs,
-          outputs: stable.model.signature.outputs,
-          batchable: stable.model.signature.batchable,
-          // GPU figures come from nvidia-smi on /metrics (nv_gpu_*) when serving on CUDA; never invented.
-          gpuMetrics: stableDevice.used === 'cuda' ? 'nv_gpu_* on /metrics' : 'absent: serving on CPU',
-          ...(autoscaler.lastDecision ? { lastScaling: autoscaler.lastDecision } : {}),
-          ...(lastRollout ? { lastRollout } : {}),
-        },
-      };
-    },
-    async update(nextSpec, nextLocal) {
-      if (canary) {
-        throw new MlscaleError({
-          code: 'Conflict',
-          provider: 'local',
-          message: `Deployment '${spec.name}' is rolling out version ${canary.label}; wait until it is InService, then update again.`,
-          retryable: true,
-        });
-      }
+        autoscaling: autoscaler.policy,
+        lastScaling: autoscaler.lastDecision,
+      }),
+    observe: () => observeRuntime(state),
+    async apply(nextSpec, nextLocal) {
+      refuseUnlessServing();
       const nextOptions = { ...environment.defaults, ...nextLocal };
-      for (const field of ['host', 'port', 'token', 'allowUnauthenticated', 'tls', 'maxBodyBytes'] as const) {
-        if (canonicalJson(nextOptions[field] ?? null) !== canonicalJson(options[field] ?? null)) {
-          throw new MlscaleError({
-            code: 'InvalidSpec',
-            provider: 'local',
-            message: `providerOptions.local.${field} cannot change on update (the server keeps its address and settings); delete and deploy again.`,
-            issues: [{ path: `providerOptions.local.${field}`, message: 'cannot change on update' }],
-          });
-        }
-      }
+      refuseServerOptionChanges(name, options, nextOptions);
+      const target: RuntimeTarget = { spec: nextSpec, hash: recordedSpecHash(nextSpec) };
+      const { stable } = state;
       const nextDeviceRequest = deviceRequest(nextSpec, nextOptions);
-      const modelChanged = canonicalJson(nextSpec.model) !== stable.model.reference;
-      const deviceChanged = nextDeviceRequest !== stableDevice.requested;
-      // In-place changes first: they apply to whichever version ends up serving.
-      for (const version of versions()) version.configure(batchingOf(nextSpec));
-      if (!modelChanged && !deviceChanged) {
-        spec = nextSpec;
-        autoscaler.setPolicy(spec.autoscaling ?? null);
-        if (!spec.autoscaling) void applyReplicas(spec.replicas);
-        updatedAt = new Date();
+      const modelChanged = canonicalJson(nextSpec.model) !== stable.version.model.reference;
+      const deviceChanged = nextDeviceRequest !== stable.device.requested;
+      const threadsChanged = (nextOptions.intraOpThreads ?? 1) !== stable.threads;
+      if (!modelChanged && !deviceChanged && !threadsChanged) {
+        applyInPlace(target);
         return;
       }
-      const next = modelChanged ? await loadModel(nextSpec.model, environment) : stable.model;
-      const nextDevice = deviceChanged
-        ? await selectDevice(nextDeviceRequest, environment.probe)
-        : stableDevice;
-      spec = { ...nextSpec, model: spec.model };
-      autoscaler.setPolicy(nextSpec.autoscaling ?? null);
-      void rollOut(nextSpec, next, nextDevice).catch((error: unknown) => {
-        setState('InService', `rollout failed: ${error instanceof Error ? error.message : String(error)}`);
+      const next = await runEffect('StartRollout', name, async () => ({
+        model: modelChanged ? await loadModel(nextSpec.model, environment) : stable.version.model,
+        device: deviceChanged ? await selectDevice(nextDeviceRequest, environment.probe) : stable.device,
+      }));
+      // The phase may have moved on while the model loaded (a close).
+      refuseUnlessServing();
+      configureInPlace(nextSpec);
+      const canary = newVersion(next.model, next.device, nextSpec, nextOptions.intraOpThreads);
+      dispatch({ type: 'rollout-started', target, canary });
+      // The candidate starts with the count the spec asks for (the autoscaler's current one when scaled).
+      const replicas = nextSpec.autoscaling ? state.stable.version.desiredReplicas : nextSpec.replicas;
+      void driveRollout({ name, state: () => state, dispatch, log: environment.log }, canary, {
+        rollout: nextSpec.rollout ?? rolloutSchema.parse({}),
+        replicas: Math.max(1, replicas),
+        servingReplicas: nextSpec.autoscaling ? undefined : nextSpec.replicas,
       });
     },
-    scale(replicas) {
-      spec = { ...spec, replicas, autoscaling: undefined };
-      autoscaler.setPolicy(null);
-      void applyReplicas(replicas);
-    },
-    autoscale(policy) {
-      spec = { ...spec, autoscaling: policy ?? undefined };
-      if (policy)
-        spec.replicas = Math.min(policy.maxReplicas, Math.max(policy.minReplicas, stable.desiredReplicas));
-      autoscaler.setPolicy(policy);
-      updatedAt = new Date();
-    },
     settled: () => settledPromise,
-    async close() {
-      closing = true;
-      setState('Deleting');
-      autoscaler.stop();
-      await server.close();
-      await Promise.all(versions().map((version) => version.close()));
+    close() {
+      closed ??= (async () => {
+        const open = versions();
+        dispatch({ type: 'closing' });
+        autoscaler.stop();
+        await server.close();
+        await Promise.all(open.map((version) => version.close()));
+        dispatch({ type: 'closed' });
+      })();
+      return closed;
     },
   };
 
-  /** A requested scale: Updating until the replicas converge (the client waits on that), then InService. */
-  async function applyReplicas(count: number) {
-    const converging = state === 'InService' && !canary;
-    if (converging) setState('Updating', `scaling to ${count} replicas`);
-    try {
-      await stable.setReplicas(count);
-      if (converging && state === 'Updating' && !canary) setState('InService');
-    } catch (error) {
+  autoscaler.setPolicy(initialSpec.autoscaling ?? null);
+  state.stable.version.setReplicas(initialSpec.replicas).then(
+    () => dispatch({ type: 'replicas-started' }),
+    (error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
-      environment.log(`deployment ${spec.name}: scaling to ${count} failed`, { error: message });
-      if (converging && state === 'Updating' && !canary)
-        setState('InService', `scaling to ${count} failed: ${message}`);
-    }
-  }
-
+      dispatch({ type: 'replicas-failed', reason: `replicas failed to start: ${message}` });
+      void state.stable.version.setReplicas(0).catch(() => {});
+    },
+  );
   autoscaler.start();
   return runtime;
-}
-
-function deviceRequest(spec: DeploymentSpec, options: LocalDeploymentOptions): DeviceRequest {
-  if (options.device) return options.device;
-  return spec.instance?.accelerator ? 'cuda' : 'auto';
-}
-
-/** The spec without secrets: the token through `redact`, the TLS key by name (its key is just "key"). */
-function publicSpec(spec: DeploymentSpec): DeploymentSpec {
-  const safe = redact(spec);
-  const local = safe.providerOptions?.local as { tls?: { key?: string } } | undefined;
-  if (local?.tls?.key) local.tls = { ...local.tls, key: redactedMarker };
-  return safe;
-}
-
-function copyRequest(request: InferenceRequest): InferenceRequest {
-  return {
-    ...request,
-    inputs: request.inputs.map((input) => ({ ...input, data: input.data.slice() })),
-  };
 }

@@ -27,13 +27,7 @@ export async function loadModel(
   if ('uri' in reference) {
     path = localPath(reference.uri, options.baseDirectory);
   } else {
-    if (!options.resolveRegistryModel) {
-      throw new MlscaleError({
-        code: 'Unsupported',
-        provider: 'local',
-        message: `Model '${reference.name}' (version ${reference.version}) is a registry reference, but this localGpu() backend has no model registry attached; deploy a file with { uri: 'path/to/model.onnx' } instead.`,
-      });
-    }
+    if (!options.resolveRegistryModel) throw noRegistry(reference);
     path = await options.resolveRegistryModel(reference);
   }
   const file = await findModelFile(path);
@@ -44,6 +38,30 @@ export async function loadModel(
     bytes,
     signature: readModelSignature(bytes, file),
   };
+}
+
+/**
+ * Checks a model reference without reading the model: a `uri` must name a local file or a folder with
+ * one `.onnx` file; a registry reference needs a registry. What only loading can tell (that the bytes are
+ * ONNX, that the registry has the version) is found when the server starts.
+ */
+export async function checkModelReference(
+  reference: ModelReference,
+  options: { baseDirectory: string; resolveRegistryModel?: RegistryModelResolver | undefined },
+): Promise<void> {
+  if ('uri' in reference) {
+    await findModelFile(localPath(reference.uri, options.baseDirectory));
+    return;
+  }
+  if (!options.resolveRegistryModel) throw noRegistry(reference);
+}
+
+function noRegistry(reference: { name: string; version: number | 'latest' }): MlscaleError {
+  return new MlscaleError({
+    code: 'Unsupported',
+    provider: 'local',
+    message: `Model '${reference.name}' (version ${reference.version}) is a registry reference, but this localGpu() backend has no model registry attached; deploy a file with { uri: 'path/to/model.onnx' } instead.`,
+  });
 }
 
 function localPath(uri: string, baseDirectory: string): string {
