@@ -4,6 +4,8 @@ import { type DeploymentSpec, deploymentSpecSchema } from '../spec/deployment.js
 import {
   abandonRequest,
   decodeDeploymentRecord,
+  deploymentRecordFromJson,
+  deploymentRecordToJson,
   encodeDeploymentRecord,
   markConverged,
   markStarted,
@@ -73,6 +75,12 @@ describe('deployment record', () => {
       abandonRequest(requestSpec(markConverged(requestSpec(undefined, spec())), spec({ replicas: 2 })), 'no'),
     );
     expect(decodeDeploymentRecord(encodeDeploymentRecord(record))).toEqual(record);
+    expect(deploymentRecordFromJson(JSON.parse(JSON.stringify(deploymentRecordToJson(record))))).toEqual({
+      record,
+    });
+    expect(deploymentRecordFromJson({ v: 1, desired: { name: 'x' }, requestedAt: 'now' })).toHaveProperty(
+      'problem',
+    );
     const tags = recordToTags(record, { prefix: 'mlscale:record-', valueLength: 16, maxChunks: 200 });
     expect(Object.values(tags).every((value) => value.length <= 16)).toBe(true);
     expect(recordFromTags(tags, 'mlscale:record-')).toEqual(record);

@@ -134,7 +134,10 @@ export function shortHash(hash: string): string {
   return hash.slice(0, 12);
 }
 
-const dateSchema = z.union([z.string(), z.number()]).transform((value) => new Date(value));
+const dateSchema = z
+  .union([z.string(), z.number()])
+  .transform((value) => new Date(value))
+  .refine((date) => !Number.isNaN(date.getTime()), 'expected a date');
 const storedRecordSchema = z.object({
   v: z.literal(1),
   desired: z.unknown(),
@@ -147,10 +150,14 @@ const storedRecordSchema = z.object({
   failure: z.object({ specHash: z.string(), message: z.string(), time: dateSchema }).optional(),
 });
 
-/** The record as compact text (gzipped canonical JSON, base64url): what tags and labels can carry. */
-export function encodeDeploymentRecord(record: DeploymentRecord): string {
+/**
+ * The record as plain JSON: what the codecs below compress, and what a backend that stores files (the
+ * local state directory) can write as it is, readable with `cat`. The serving spec is left out when it is
+ * the desired one.
+ */
+export function deploymentRecordToJson(record: DeploymentRecord): Record<string, unknown> {
   const servingIsDesired = record.servingHash === record.desiredHash;
-  const stored = {
+  return {
     v: 1,
     desired: record.desired,
     requestedAt: record.requestedAt.toISOString(),
@@ -160,7 +167,36 @@ export function encodeDeploymentRecord(record: DeploymentRecord): string {
     ...(record.deleting ? { deleting: true } : {}),
     ...(record.failure ? { failure: { ...record.failure, time: record.failure.time.toISOString() } } : {}),
   };
-  return gzipSync(Buffer.from(canonicalJson(stored))).toString('base64url');
+}
+
+/** The record `deploymentRecordToJson` wrote, or why it cannot be read back. */
+export function deploymentRecordFromJson(json: unknown): { record: DeploymentRecord } | { problem: string } {
+  const stored = storedRecordSchema.safeParse(json);
+  if (!stored.success) return { problem: stored.error.issues[0]?.message ?? 'not a deployment record' };
+  const desired = deploymentSpecSchema.safeParse(stored.data.desired);
+  if (!desired.success) return { problem: 'its desired spec does not parse' };
+  const serving = stored.data.servingIsDesired
+    ? desired
+    : stored.data.serving === undefined
+      ? undefined
+      : deploymentSpecSchema.safeParse(stored.data.serving);
+  if (serving && !serving.success) return { problem: 'its serving spec does not parse' };
+  return {
+    record: {
+      desired: desired.data,
+      desiredHash: specHash(desired.data),
+      requestedAt: stored.data.requestedAt,
+      ...(serving?.success ? { serving: serving.data, servingHash: specHash(serving.data) } : {}),
+      ...(stored.data.started ? { started: stored.data.started } : {}),
+      ...(stored.data.deleting ? { deleting: true } : {}),
+      ...(stored.data.failure ? { failure: stored.data.failure } : {}),
+    },
+  };
+}
+
+/** The record as compact text (gzipped canonical JSON, base64url): what tags and labels can carry. */
+export function encodeDeploymentRecord(record: DeploymentRecord): string {
+  return gzipSync(Buffer.from(canonicalJson(deploymentRecordToJson(record)))).toString('base64url');
 }
 
 /** The record `encodeDeploymentRecord` wrote, or undefined when the text is not one (damaged, foreign). */
@@ -171,25 +207,8 @@ export function decodeDeploymentRecord(text: string): DeploymentRecord | undefin
   } catch {
     return undefined;
   }
-  const stored = storedRecordSchema.safeParse(parsed);
-  if (!stored.success) return undefined;
-  const desired = deploymentSpecSchema.safeParse(stored.data.desired);
-  if (!desired.success) return undefined;
-  const serving = stored.data.servingIsDesired
-    ? desired
-    : stored.data.serving === undefined
-      ? undefined
-      : deploymentSpecSchema.safeParse(stored.data.serving);
-  if (serving && !serving.success) return undefined;
-  return {
-    desired: desired.data,
-    desiredHash: specHash(desired.data),
-    requestedAt: stored.data.requestedAt,
-    ...(serving?.success ? { serving: serving.data, servingHash: specHash(serving.data) } : {}),
-    ...(stored.data.started ? { started: stored.data.started } : {}),
-    ...(stored.data.deleting ? { deleting: true } : {}),
-    ...(stored.data.failure ? { failure: stored.data.failure } : {}),
-  };
+  const decoded = deploymentRecordFromJson(parsed);
+  return 'record' in decoded ? decoded.record : undefined;
 }
 
 /** How a record is spread over tags or labels. */

@@ -91,8 +91,8 @@ export async function reconcileStep<Observation>(
       retryable: false,
       ...(failure.statusCode === undefined ? {} : { statusCode: failure.statusCode }),
       message: restored
-        ? `${failure.message} Deployment '${hooks.name}' keeps serving spec ${shortHash(abandoned.desiredHash)}; the change was not made.`
-        : `${failure.message} Deployment '${hooks.name}' is Failed; fix the cause and deploy again, or delete it.`,
+        ? `${withStop(failure.message)} Deployment '${hooks.name}' keeps serving spec ${shortHash(abandoned.desiredHash)}; the change was not made.`
+        : `${withStop(failure.message)} Deployment '${hooks.name}' is Failed; fix the cause and deploy again, or delete it.`,
       cause: caught,
     });
   }
@@ -105,6 +105,11 @@ export async function reconcileStep<Observation>(
     });
   }
   return hooks.status(signal);
+}
+
+/** A sentence ends with a stop before the next begins. */
+function withStop(message: string): string {
+  return /[.!?]$/.test(message.trim()) ? message.trim() : `${message.trim()}.`;
 }
 
 /** After a refusal: one step toward the serving spec, best effort (the next reconcile finishes it). */

@@ -27,6 +27,7 @@ describe('sealing secrets', () => {
         BLOB: 'https://acct.blob.core.windows.net/c/m.onnx?sv=2024&sig=abc',
         MODE: 'fast',
         MODEL_URL: 'https://models.example.com/m.onnx',
+        TLS: '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADAN\n-----END PRIVATE KEY-----\n',
       },
       'key',
     );
@@ -35,12 +36,13 @@ describe('sealing secrets', () => {
       'AUTH_HEADER',
       'BLOB',
       'DATABASE_URL',
+      'TLS',
       'dbPassword',
     ]);
     expect(sealed.MODE).toBe('fast');
     expect(sealed.MODEL_URL).toBe('https://models.example.com/m.onnx');
     expect(isSealedValue(sealed.API_TOKEN)).toBe(true);
-    expect(JSON.stringify(sealed)).not.toMatch(/sk-1|hunter2|pw@|eyJhbGciOi|sig=abc/);
+    expect(JSON.stringify(sealed)).not.toMatch(/sk-1|hunter2|pw@|eyJhbGciOi|sig=abc|MIIEvQIBADAN/);
     // Sealing is idempotent.
     expect(sealSecrets(sealed, 'key').sealed).toEqual(sealed);
   });

@@ -14,6 +14,8 @@ export const secretsInText: readonly RegExp[] = [
   /((?:AccountKey|SharedAccessSignature|SharedAccessKey)=)[^;\s"']+/gi,
   // The userinfo of a URL (`postgres://app:PASSWORD@db/...`): the scheme is kept, the credentials go.
   /(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s"']+@/gi,
+  // A PEM private key (a TLS key, a service account's key), whole.
+  /(-----BEGIN [A-Z ]*PRIVATE KEY-----)[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
 ];
 
 /** Whether `text` carries a secret that `secretsInText` would mask. */

@@ -1,7 +1,12 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { deploymentSpecSchema, MlscaleError, specHash } from '@mlscale/core';
-import { cloudCall, type DeploymentRecord } from '@mlscale/core/provider-utils';
+import { MlscaleError } from '@mlscale/core';
+import {
+  cloudCall,
+  type DeploymentRecord,
+  deploymentRecordFromJson,
+  deploymentRecordToJson,
+} from '@mlscale/core/provider-utils';
 import { z } from 'zod';
 import { writeFileAtomically } from '../training/write-file-atomically.js';
 import type { DeploymentEffectRunner } from './deployment-effects.js';
@@ -38,24 +43,15 @@ const dateSchema = z
   .refine((date) => !Number.isNaN(date.getTime()), 'expected an ISO date');
 
 /**
- * The file: the record in core's stored JSON form (what `encodeDeploymentRecord` gzips; readable here, so
- * `cat` and `grep` show what is recorded and that no secret is), when it was created, and the serving
- * process.
+ * The file: the record in core's JSON form (`deploymentRecordToJson`: what the cloud backends gzip into
+ * tags; readable here, so `cat` and `grep` show what is recorded and that no secret is), when it was
+ * created, and the serving process.
  */
 const storedFileSchema = z.object({
   format: z.literal(fileFormat),
   name: z.string(),
   createdAt: dateSchema,
-  record: z.object({
-    desired: z.unknown(),
-    requestedAt: dateSchema,
-    /** Absent when it is the desired spec (`servingIsDesired`) or nothing has converged yet. */
-    serving: z.unknown().optional(),
-    servingIsDesired: z.boolean().optional(),
-    started: z.string().optional(),
-    deleting: z.boolean().optional(),
-    failure: z.object({ specHash: z.string(), message: z.string(), time: dateSchema }).optional(),
-  }),
+  record: z.unknown(),
   process: z
     .object({
       pid: z.number().int(),
@@ -122,20 +118,11 @@ export function createDeploymentRecordStore(
 
 function encodeStoredDeployment(name: string, stored: StoredDeployment): string {
   const { record, process } = stored;
-  const servingIsDesired = record.servingHash === record.desiredHash;
   const file = {
     format: fileFormat,
     name,
     createdAt: stored.createdAt.toISOString(),
-    record: {
-      desired: record.desired,
-      requestedAt: record.requestedAt.toISOString(),
-      ...(record.serving && !servingIsDesired ? { serving: record.serving } : {}),
-      ...(servingIsDesired ? { servingIsDesired: true } : {}),
-      ...(record.started ? { started: record.started } : {}),
-      ...(record.deleting ? { deleting: true } : {}),
-      ...(record.failure ? { failure: { ...record.failure, time: record.failure.time.toISOString() } } : {}),
-    },
+    record: deploymentRecordToJson(record),
     ...(process
       ? {
           process: {
@@ -167,24 +154,9 @@ function decodeStoredDeployment(name: string, path: string, text: string): Store
   const file = storedFileSchema.safeParse(json);
   if (!file.success) throw damaged(file.error.issues[0]?.message ?? 'unexpected content');
   if (file.data.name !== name) throw damaged(`it names deployment '${file.data.name}'`);
-  const stored = file.data.record;
-  const desired = deploymentSpecSchema.safeParse(stored.desired);
-  if (!desired.success) throw damaged('its desired spec does not parse');
-  const serving = stored.servingIsDesired
-    ? desired
-    : stored.serving === undefined
-      ? undefined
-      : deploymentSpecSchema.safeParse(stored.serving);
-  if (serving && !serving.success) throw damaged('its serving spec does not parse');
-  const record: DeploymentRecord = {
-    desired: desired.data,
-    desiredHash: specHash(desired.data),
-    requestedAt: stored.requestedAt,
-    ...(serving?.success ? { serving: serving.data, servingHash: specHash(serving.data) } : {}),
-    ...(stored.started ? { started: stored.started } : {}),
-    ...(stored.deleting ? { deleting: true } : {}),
-    ...(stored.failure ? { failure: stored.failure } : {}),
-  };
+  const decoded = deploymentRecordFromJson(file.data.record);
+  if ('problem' in decoded) throw damaged(decoded.problem);
+  const { record } = decoded;
   return {
     record,
     createdAt: file.data.createdAt,
