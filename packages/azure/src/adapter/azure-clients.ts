@@ -11,6 +11,8 @@ export interface AzureClients {
   credential: TokenCredential;
   /** A pipeline without ARM signing, for scoring requests (they carry the endpoint's key or token). */
   scoringPipeline: Pipeline;
+  /** The continuation token of a Machine Learning list page (`getContinuationToken`). */
+  continuationToken(page: unknown): string | undefined;
 }
 
 /** Lazily creates the clients once; concurrent first calls share one creation. */
@@ -26,23 +28,30 @@ export function lazyClients(settings: ResolvedAzureMlSettings): () => Promise<Az
 }
 
 async function createClients(settings: ResolvedAzureMlSettings): Promise<AzureClients> {
-  const [{ AzureMachineLearningWorkspaces }, { MonitorClient }, { createPipelineFromOptions }] =
-    await Promise.all([
-      import('@azure/arm-machinelearning'),
-      import('@azure/arm-monitor'),
-      import('@azure/core-rest-pipeline'),
-    ]);
+  const [
+    { AzureMachineLearningWorkspaces, getContinuationToken },
+    { MonitorClient },
+    { createPipelineFromOptions },
+  ] = await Promise.all([
+    import('@azure/arm-machinelearning'),
+    import('@azure/arm-monitor'),
+    import('@azure/core-rest-pipeline'),
+  ]);
   const credential = settings.credential ?? (await defaultCredential());
+  // One attempt per SDK call: the mlscale client is the one retry layer (its `retry.maxAttempts` per
+  // backend call), so an attempt budget is not multiplied by the pipeline's own retry policy.
+  const retryOptions = { maxRetries: 0 };
   const options = {
     endpoint: settings.endpoint,
     additionalPolicies: settings.additionalPolicies,
     userAgentOptions: { userAgentPrefix: 'mlscale-azure/0.1.0' },
+    retryOptions,
   };
-  // No pipeline retries for scoring: a retried 500 would land on another deployment and hide the failure
-  // from the caller and from rollout error rates; the mlscale client retries throttling itself.
+  // Scoring too: a retried 500 would land on another deployment and hide the failure from the caller
+  // and from rollout error rates.
   const scoringPipeline = createPipelineFromOptions({
     userAgentOptions: options.userAgentOptions,
-    retryOptions: { maxRetries: 0 },
+    retryOptions,
   });
   for (const { policy, position } of settings.additionalPolicies) {
     scoringPipeline.addPolicy(policy, position === 'perRetry' ? { afterPhase: 'Retry' } : {});
@@ -52,6 +61,7 @@ async function createClients(settings: ResolvedAzureMlSettings): Promise<AzureCl
     monitor: new MonitorClient(credential, settings.subscriptionId, options),
     credential,
     scoringPipeline,
+    continuationToken: getContinuationToken,
   };
 }
 

@@ -49,6 +49,27 @@ export function deploymentOptions(spec: DeploymentSpec): AzureDeploymentOptions 
       });
     }
   }
+  const reserved = Object.keys(spec.tags ?? {}).filter((name) => name.toLowerCase().startsWith('mlscale-'));
+  if (reserved.length > 0) {
+    throw new MlscaleError({
+      code: 'InvalidSpec',
+      provider,
+      message: `Invalid deployment spec: tags: ${reserved.join(', ')}: tags starting with 'mlscale-' are mlscale's own (the deployment record lives in them). Rename them.`,
+      issues: reserved.map((name) => ({
+        path: `tags.${name}`,
+        message: "expected a tag not starting with 'mlscale-'",
+      })),
+    });
+  }
+  if (spec.autoscaling && spec.autoscaling.minReplicas < 1) {
+    throw new MlscaleError({
+      code: 'InvalidSpec',
+      provider,
+      message:
+        'Invalid deployment spec: autoscaling.minReplicas: Azure managed online deployments run at least 1 instance; Azure Monitor cannot scale them to 0.',
+      issues: [{ path: 'autoscaling.minReplicas', message: 'expected at least 1 on Azure' }],
+    });
+  }
   if (spec.network?.subnets?.length || spec.network?.securityGroups?.length) {
     throw new MlscaleError({
       code: 'InvalidSpec',

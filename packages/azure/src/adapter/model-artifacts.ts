@@ -146,9 +146,11 @@ export async function uploadArtifact(
     const serviceUrl =
       settings.blobServiceUrl ??
       `${properties.protocol ?? 'https'}://${properties.accountName}.blob.${properties.endpoint ?? 'core.windows.net'}`;
+    // One attempt per request, as with the ARM clients: the mlscale client is the one retry layer.
     const service = new BlobServiceClient(
       serviceUrl,
       new StorageSharedKeyCredential(properties.accountName, accountKey),
+      { retryOptions: { maxTries: 1 } },
     );
     const container = service.getContainerClient(properties.containerName);
     await container.createIfNotExists({ abortSignal: signal });

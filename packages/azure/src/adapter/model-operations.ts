@@ -9,6 +9,7 @@ import type {
 import type { AdapterContext } from './adapter-context.js';
 import { assertAzureReadable, hashArtifact, localPathOf, uploadArtifact } from './model-artifacts.js';
 import { managedByValue, propertyNames, tagNames } from './resource-names.js';
+import { machineLearningItems } from './sdk-pages.js';
 import { toMlscaleError } from './to-mlscale-error.js';
 
 function parseJson<T>(text: string | null | undefined, fallback: T): T {
@@ -61,6 +62,8 @@ export async function registerModel(
   context: AdapterContext,
   spec: RegisterModelSpec,
   signal: AbortSignal | undefined,
+  /** More tags for the version (a deployment's registration names its endpoint). */
+  extraTags: Record<string, string> = {},
 ): Promise<ModelVersion> {
   const { settings } = context;
   assertAzureReadable(spec.path, 'path');
@@ -93,7 +96,11 @@ export async function registerModel(
           modelType: 'custom_model',
           description: typeof spec.metadata.description === 'string' ? spec.metadata.description : undefined,
           ...(spec.lineage.jobName ? { jobName: spec.lineage.jobName } : {}),
-          tags: { [tagNames.managedBy]: managedByValue, ...(sha256 ? { [tagNames.sha256]: sha256 } : {}) },
+          tags: {
+            ...extraTags,
+            [tagNames.managedBy]: managedByValue,
+            ...(sha256 ? { [tagNames.sha256]: sha256 } : {}),
+          },
           properties: {
             [propertyNames.format]: spec.format,
             [propertyNames.sizeBytes]: String(sizeBytes),
@@ -147,10 +154,11 @@ export async function* listModels(
   if (name !== undefined) names.push(name);
   else {
     try {
-      for await (const container of clients.machineLearning.modelContainers.list(
-        settings.resourceGroup,
-        settings.workspace,
-        { abortSignal: signal },
+      for await (const container of machineLearningItems(
+        clients,
+        clients.machineLearning.modelContainers.list(settings.resourceGroup, settings.workspace, {
+          abortSignal: signal,
+        }),
       )) {
         if (container.name) names.push(container.name);
       }
@@ -163,14 +171,12 @@ export async function* listModels(
     const found = await context
       .call(`Listing versions of model '${modelName}'`, async (resolved) => {
         const items: ModelVersion[] = [];
-        for await (const item of resolved.machineLearning.modelVersions.list(
-          settings.resourceGroup,
-          settings.workspace,
-          modelName,
-          {
+        for await (const item of machineLearningItems(
+          resolved,
+          resolved.machineLearning.modelVersions.list(settings.resourceGroup, settings.workspace, modelName, {
             orderBy: 'createdtime desc',
             abortSignal: signal,
-          },
+          }),
         )) {
           items.push(toModelVersion(modelName, item));
         }

@@ -11,7 +11,7 @@ import {
   sleep,
 } from '@mlscale/core';
 import type { AdapterContext } from './adapter-context.js';
-import { primaryDeployment, readEndpoint } from './deployment-status.js';
+import { primaryDeployment, readEndpoint } from './deployment-observation.js';
 import { provider } from './to-mlscale-error.js';
 
 /** Core's metric names → Azure Monitor metrics of managed online endpoints. */

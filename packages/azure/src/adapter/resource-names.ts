@@ -3,16 +3,31 @@ import type { ModelReference } from '@mlscale/core';
 /** Tags mlscale puts on what it creates, so a repeated or interrupted call finds and converges them. */
 export const tagNames = {
   managedBy: 'mlscale-managed-by',
+  /** On training jobs: the hash of the job's spec. */
   specHash: 'mlscale-spec-hash',
   model: 'mlscale-model',
   sha256: 'mlscale-sha256',
+  /** On a deployment: which model reference of the spec it serves (`modelReferenceKey`). */
+  modelReference: 'mlscale-model-ref',
+  /** On model and environment versions registered for an endpoint: the endpoint's name. */
+  endpoint: 'mlscale-endpoint',
 } as const;
+
+/**
+ * The endpoint tags the deployment record is chunked into: `mlscale-record-0`, `-1`, ... (ARM tag names
+ * may not hold `< > % & \ ? /`; values hold 256 characters).
+ */
+export const recordTagPrefix = 'mlscale-record-';
 
 /** The managed-by tag's value. */
 export const managedByValue = 'mlscale';
 
-/** Endpoint and job `properties` keys that hold what mlscale needs back. */
+/**
+ * `properties` keys mlscale writes. An endpoint's properties can be added but never removed or altered,
+ * so the endpoint gets only `createdBy`, once, at creation; jobs and model versions hold the rest.
+ */
 export const propertyNames = {
+  createdBy: 'mlscale.created-by',
   spec: 'mlscale.spec',
   sizeBytes: 'mlscale.size-bytes',
   metadata: 'mlscale.metadata',
@@ -30,6 +45,11 @@ export function deploymentNameFor(modelName: string, version: string): string {
   const suffix = `-v${version.replace(/[^A-Za-z0-9]/g, '').slice(0, 12)}`;
   const base = modelName.slice(0, 32 - suffix.length).replace(/-+$/, '');
   return `${base}${suffix}`;
+}
+
+/** The environment holding the server image for one endpoint's deployments. */
+export function serverEnvironmentName(endpoint: string): string {
+  return `mlscale-server-${endpoint}`;
 }
 
 /** The autoscale setting of one deployment. */

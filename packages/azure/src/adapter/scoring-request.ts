@@ -6,7 +6,7 @@ import {
   redactText,
 } from '@mlscale/core';
 import type { AdapterContext } from './adapter-context.js';
-import type { EndpointSnapshot } from './deployment-status.js';
+import type { EndpointSnapshot } from './deployment-observation.js';
 import { provider, toMlscaleError } from './to-mlscale-error.js';
 
 /** The bearer value for the endpoint's auth mode: a key, an AML token, or a Microsoft Entra token. */

@@ -37,14 +37,8 @@ export const azureMlSettingsSchema = z
       .default([]),
     /** The region new endpoints go to. Default: the workspace's own. */
     location: z.string().min(1).optional(),
-    /** How often long-running operations are polled, when Azure sends no Retry-After. Default 2000 ms. */
+    /** How often `logs({ follow: true })` reads new lines (at least 1 s) and the SDK's poll interval. Default 2000 ms. */
     pollIntervalMs: z.number().int().min(1).max(60_000).default(2_000),
-    /** Longest wait on one long-running operation before `Timeout` (the operation may still finish in Azure). Default 45 min. */
-    operationTimeoutMs: z
-      .number()
-      .int()
-      .min(1)
-      .default(45 * 60_000),
     /** The mlscale server image deployments run as a custom container. */
     serverImage: z.string().min(1).default('ghcr.io/mlscale/server:0.1.0'),
     /** The port the server image listens on. */

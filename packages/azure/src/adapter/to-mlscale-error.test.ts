@@ -24,6 +24,9 @@ describe('toMlscaleError', () => {
     [409, 'Conflict', 'Conflict', false],
     [429, 'TooManyRequests', 'Throttled', true],
     [500, 'InternalServerError', 'BackendFailure', true],
+    [503, 'ServiceUnavailable', 'BackendFailure', true],
+    [408, 'RequestTimeout', 'BackendFailure', true],
+    [422, 'UnprocessableEntity', 'InvalidSpec', false],
     [400, 'QuotaExceeded', 'QuotaExceeded', false],
   ] as const)('maps %i %s to %s', (status, code, expected, retryable) => {
     const error = toMlscaleError(restError(status, code, 'it went wrong'), 'Creating endpoint x');
@@ -46,6 +49,24 @@ describe('toMlscaleError', () => {
     );
     expect(error.retryAfterMs).toBe(3000);
     expect(error.message).not.toContain('SECRETSIG');
+  });
+
+  it('retries a connection that dropped before Azure answered, and takes Retry-After in milliseconds', () => {
+    const dropped = toMlscaleError(
+      new RestError('socket hang up', { code: 'REQUEST_SEND_ERROR' }),
+      'Reading endpoint x',
+    );
+    expect(dropped.code).toBe('BackendFailure');
+    expect(dropped.retryable).toBe(true);
+    const throttled = toMlscaleError(
+      restError(429, 'TooManyRequests', 'slow down', { 'retry-after-ms': '250', 'retry-after': '9' }),
+      'Listing',
+    );
+    expect(throttled.retryAfterMs).toBe(250);
+  });
+
+  it('does not retry an unknown error', () => {
+    expect(toMlscaleError(new TypeError('x is not a function'), 'Reading').retryable).toBe(false);
   });
 
   it('keeps a failed long-running operation’s code and message and does not retry it', () => {

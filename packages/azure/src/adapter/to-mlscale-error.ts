@@ -48,7 +48,14 @@ export function toMlscaleError(error: unknown, what: string): MlscaleError {
   }
   if (isRestError(error)) {
     const code = codeFor(error.statusCode, error.code);
-    const retryAfterMs = parseRetryAfter(error.response?.headers?.get('retry-after'));
+    const headers = error.response?.headers;
+    // ARM sends Retry-After in seconds; some services send milliseconds in their own headers.
+    const millisecondsHeader = headers?.get('retry-after-ms') ?? headers?.get('x-ms-retry-after-ms');
+    const milliseconds = millisecondsHeader ? Number(millisecondsHeader) : Number.NaN;
+    const retryAfterMs =
+      Number.isFinite(milliseconds) && milliseconds >= 0
+        ? milliseconds
+        : parseRetryAfter(headers?.get('retry-after'));
     return new MlscaleError({
       code,
       provider,
@@ -58,12 +65,8 @@ export function toMlscaleError(error: unknown, what: string): MlscaleError {
       cause: error,
       ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-      // A 5xx or a connection failure may pass; a 4xx other than 408/429 will not.
-      retryable:
-        code === 'Throttled' ||
-        error.statusCode === undefined ||
-        error.statusCode >= 500 ||
-        error.statusCode === 408,
+      // A 5xx, a timeout or a connection failure (no status) may pass; a 4xx other than 408/429 will not.
+      retryable: isTransient(error.statusCode) || code === 'Throttled',
     });
   }
   const message = error instanceof Error ? error.message : String(error);
@@ -83,6 +86,11 @@ export function toMlscaleError(error: unknown, what: string): MlscaleError {
     message: redactText(`${what} failed: ${message}`),
     cause: error,
   });
+}
+
+/** Answers that mean Azure did not act: no answer at all (a dropped connection), 408, or a 5xx. */
+function isTransient(statusCode: number | undefined): boolean {
+  return statusCode === undefined || statusCode === 408 || statusCode >= 500;
 }
 
 /** Whether an SDK error is a 404. */

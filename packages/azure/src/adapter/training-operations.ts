@@ -4,6 +4,8 @@ import {
   type CallOptionsV1,
   MlscaleError,
   parseSpec,
+  sealSecrets,
+  secretHashKey,
   specHash,
   type TrainingJobSpec,
   type TrainingJobState,
@@ -16,6 +18,7 @@ import type { AdapterContext } from './adapter-context.js';
 import { assertAzureReadable, hashArtifact, localPathOf, uploadArtifact } from './model-artifacts.js';
 import { rawArmRequest } from './raw-arm-request.js';
 import { managedByValue, propertyNames, tagNames } from './resource-names.js';
+import { machineLearningItems } from './sdk-pages.js';
 import { provider } from './to-mlscale-error.js';
 
 /** `providerOptions.azure` of a training job spec. */
@@ -204,6 +207,7 @@ export function createTrainingOperations(context: AdapterContext): TrainingOpera
       );
       const processes = spec.distribution?.processesPerNode ?? 1;
       const nodes = Math.max(spec.resources.instanceCount, spec.distribution?.nodes ?? 1);
+      const recorded = sealSecrets(spec, secretHashKey(spec.name)).sealed;
       const properties: CommandJob = {
         jobType: 'Command',
         command: [...inputReferences, ...argv.map(shellQuote)].join(' '),
@@ -224,8 +228,13 @@ export function createTrainingOperations(context: AdapterContext): TrainingOpera
         ...(spec.maxRuntimeSeconds
           ? { limits: { jobLimitsType: 'Command', timeout: `PT${spec.maxRuntimeSeconds}S` } }
           : {}),
-        tags: { ...spec.tags, [tagNames.managedBy]: managedByValue, [tagNames.specHash]: specHash(spec) },
-        properties: { [propertyNames.spec]: JSON.stringify(spec) },
+        // The job's environment holds the values; what is recorded about the spec holds them sealed.
+        tags: {
+          ...recorded.tags,
+          [tagNames.managedBy]: managedByValue,
+          [tagNames.specHash]: specHash(recorded),
+        },
+        properties: { [propertyNames.spec]: JSON.stringify(recorded) },
       };
       // Not jobs.createOrUpdate: its serializer drops uri_folder inputs' uri and mode (see raw-arm-request.ts).
       const created = await context.call(`Creating job '${spec.name}'`, (clients) =>
@@ -250,13 +259,22 @@ export function createTrainingOperations(context: AdapterContext): TrainingOpera
     },
 
     async *doList(options) {
-      const clients = await context.call('Listing jobs', async (resolved) => resolved);
-      const jobs: JobBase[] = [];
-      for await (const job of clients.machineLearning.jobs.list(settings.resourceGroup, settings.workspace, {
-        abortSignal: options.signal,
-      })) {
-        if (job.properties.tags?.[tagNames.managedBy] === managedByValue) jobs.push(job);
-      }
+      const jobs = await context.call(
+        'Listing jobs',
+        async (clients) => {
+          const found: JobBase[] = [];
+          for await (const job of machineLearningItems(
+            clients,
+            clients.machineLearning.jobs.list(settings.resourceGroup, settings.workspace, {
+              abortSignal: options.signal,
+            }),
+          )) {
+            if (job.properties.tags?.[tagNames.managedBy] === managedByValue) found.push(job);
+          }
+          return found;
+        },
+        options.signal,
+      );
       yield* jobs.map(toStatus);
     },
 

@@ -3,7 +3,16 @@ export {
   type AzureMlEmulatorStorage,
   realisticAzureMlDelays,
 } from './emulator-context.js';
+export {
+  type AzureMlEmulatorInspection,
+  containerEnvironmentPlaceholder,
+  endpointAssetTag,
+  type LoggedOperation,
+  type OperationListener,
+} from './emulator-inspection.js';
 export type { AzureMlEmulatorFault } from './faults.js';
+export type { OperationFault, OperationFaultOptions } from './operation-faults.js';
+export { isMutatingOperation, operationOf } from './operation-names.js';
 export { type AzureMlPredictor, rowSumPredictor, type ScoringContext, ScoringError } from './predictor.js';
 export { createEmulatorRedirectPolicy, emulatorRedirectPolicyName } from './redirect-policy.js';
 export {

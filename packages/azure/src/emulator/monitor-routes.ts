@@ -7,6 +7,7 @@ import {
   metricUnit,
   parseDimensionFilter,
 } from './metric-series.js';
+import { assertTags } from './resource-rules.js';
 import { type ArmResource, key, systemData } from './state.js';
 
 const metricsPattern = /^\/(.+)\/providers\/Microsoft\.Insights\/metrics$/i;
@@ -136,6 +137,8 @@ function handleAutoscale(
   if (!findSubject(context, target)) {
     throw new ArmError(400, 'TargetResourceNotFound', `The target resource id '${target}' was not found.`);
   }
+  const tags = (body.tags as Record<string, string> | undefined) ?? {};
+  assertTags(tags);
   const existing = settings.get(settingKey);
   const timestamp = new Date(context.now()).toISOString();
   const setting: ArmResource = {
@@ -143,7 +146,7 @@ function handleAutoscale(
     name,
     type: 'Microsoft.Insights/autoscaleSettings',
     location: body.location,
-    tags: (body.tags as Record<string, string> | undefined) ?? {},
+    tags,
     // ARM's default for `enabled` is false: a setting PUT without it exists and does nothing.
     properties: {
       ...properties,

@@ -1,10 +1,17 @@
 import { ArmError, badArgument, resourceNotFound } from './arm-error.js';
 import type { EmulatorContext, EmulatorReply, EmulatorRequest } from './emulator-context.js';
-import { matchesFilter } from './faults.js';
+import { handleOnlineDeployments } from './online-deployment-routes.js';
 import { asyncOperationHeaders, locationHeaders, startOperation } from './operations.js';
+import { provisioningState, settleDelay } from './provisioning.js';
+import { objectOf, stringMap } from './request-body.js';
+import {
+  assertOnlineName,
+  assertPropertiesKept,
+  assertTags,
+  maximumMirrorTraffic,
+} from './resource-rules.js';
 import {
   type ArmResource,
-  type DeploymentRecord,
   type EndpointRecord,
   key,
   newSecret,
@@ -14,9 +21,7 @@ import {
 import { workspacePath } from './workspace-routes.js';
 
 const endpointType = 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints';
-const deploymentType = 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments';
 const authModes = new Set(['key', 'amltoken', 'aadtoken']);
-const namePattern = /^[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]$/;
 
 type Scope = { subscription: string; workspace: WorkspaceRecord };
 
@@ -47,37 +52,10 @@ export function handleOnlineEndpoints(
     return regenerateKeys(context, scope, endpointName, request.body);
   }
   if (action !== 'deployments') return undefined;
-  const endpoint = findEndpoint(scope, endpointName);
-  if (deploymentName === undefined) {
-    if (method !== 'GET') return undefined;
-    return { status: 200, body: { value: [...endpoint.deployments.values()].map((item) => item.resource) } };
-  }
-  if (deploymentAction === undefined) {
-    if (method === 'GET') return { status: 200, body: findDeployment(endpoint, deploymentName).resource };
-    if (method === 'PUT') return putDeployment(context, scope, endpoint, deploymentName, request.body);
-    if (method === 'PATCH') return patchDeployment(context, scope, endpoint, deploymentName, request.body);
-    if (method === 'DELETE') return deleteDeployment(context, scope, endpoint, deploymentName);
-    return undefined;
-  }
-  if (method === 'POST' && deploymentAction === 'getLogs') {
-    return getLogs(findDeployment(endpoint, deploymentName), request.body);
-  }
-  if (method === 'GET' && deploymentAction === 'skus') {
-    findDeployment(endpoint, deploymentName);
-    return {
-      status: 200,
-      body: {
-        value: [
-          {
-            resourceType: deploymentType,
-            sku: { name: 'Default', tier: 'Standard' },
-            capacity: { minimum: 1, maximum: 20, default: 1, scaleType: 'Manual' },
-          },
-        ],
-      },
-    };
-  }
-  return undefined;
+  return handleOnlineDeployments(context, scope, findEndpoint(scope, endpointName), request, [
+    deploymentName,
+    deploymentAction,
+  ]);
 }
 
 export function findEndpoint(scope: Scope, name: string): EndpointRecord {
@@ -86,41 +64,8 @@ export function findEndpoint(scope: Scope, name: string): EndpointRecord {
   return endpoint;
 }
 
-function findDeployment(endpoint: EndpointRecord, name: string): DeploymentRecord {
-  const deployment = endpoint.deployments.get(key(name));
-  if (!deployment) throw resourceNotFound('online deployment', name);
-  return deployment;
-}
-
-function objectOf(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw badArgument(`${what}: expected an object.`);
-  }
-  return value as Record<string, unknown>;
-}
-
-function stringMap(value: unknown, what: string): Record<string, string> {
-  if (value === undefined || value === null) return {};
-  const map = objectOf(value, what);
-  for (const [name, item] of Object.entries(map)) {
-    if (typeof item !== 'string') throw badArgument(`${what}.${name}: expected a string.`);
-  }
-  return map as Record<string, string>;
-}
-
-function settleDelay(context: EmulatorContext, base: number): number {
-  const slow = context.faults.take('slow');
-  return base + (slow?.extraMs ?? 0);
-}
-
-function provisioningState(resource: ArmResource): string {
-  return String(resource.properties.provisioningState ?? 'Succeeded');
-}
-
 function putEndpoint(context: EmulatorContext, scope: Scope, name: string, input: unknown): EmulatorReply {
-  if (!namePattern.test(name)) {
-    throw badArgument(`Endpoint name '${name}' must be 3-32 letters, digits or '-', starting with a letter.`);
-  }
+  assertOnlineName('Endpoint', name);
   const body = objectOf(input, 'body');
   const properties = objectOf(body.properties, 'properties');
   if (typeof body.location !== 'string' || body.location === '') throw badArgument('location: required.');
@@ -137,6 +82,17 @@ function putEndpoint(context: EmulatorContext, scope: Scope, name: string, input
     throw new ArmError(409, 'Conflict', `Endpoint '${name}' is being deleted.`);
   }
   const traffic = validateTraffic(existing, properties.traffic);
+  const mirrorTraffic = validateMirrorTraffic(existing, properties.mirrorTraffic);
+  const tags = stringMap(body.tags, 'tags');
+  assertTags(tags);
+  const endpointProperties = stringMap(properties.properties, 'properties.properties');
+  if (existing) {
+    assertPropertiesKept(
+      `Endpoint '${name}'`,
+      (existing.resource.properties.properties ?? {}) as Record<string, string>,
+      endpointProperties,
+    );
+  }
   const now = context.now();
   const timestamp = new Date(now).toISOString();
   const id = `${workspacePath(scope.workspace)}/onlineEndpoints/${name}`;
@@ -145,7 +101,7 @@ function putEndpoint(context: EmulatorContext, scope: Scope, name: string, input
     name: existing?.resource.name ?? name,
     type: endpointType,
     location: body.location,
-    tags: stringMap(body.tags, 'tags'),
+    tags,
     kind: typeof body.kind === 'string' ? body.kind : 'Managed',
     identity: {
       type: 'SystemAssigned',
@@ -154,10 +110,11 @@ function putEndpoint(context: EmulatorContext, scope: Scope, name: string, input
     },
     properties: {
       description: typeof properties.description === 'string' ? properties.description : undefined,
-      properties: stringMap(properties.properties, 'properties.properties'),
+      properties: endpointProperties,
       authMode,
       publicNetworkAccess,
       traffic,
+      ...(mirrorTraffic ? { mirrorTraffic } : {}),
       scoringUri: `https://${key(name)}.${context.location}.inference.ml.azure.com/score`,
       swaggerUri: `https://${key(name)}.${context.location}.inference.ml.azure.com/swagger.json`,
       provisioningState: existing ? 'Updating' : 'Creating',
@@ -219,34 +176,54 @@ function validateTraffic(endpoint: EndpointRecord | undefined, input: unknown): 
   return result;
 }
 
-function patchEndpoint(context: EmulatorContext, scope: Scope, name: string, input: unknown): EmulatorReply {
-  const endpoint = findEndpoint(scope, name);
-  const body = objectOf(input, 'body');
-  if (body.tags !== undefined) endpoint.resource.tags = stringMap(body.tags, 'tags');
-  return startPatch(context, scope, endpoint, 'Updating');
+/**
+ * Mirror traffic (API 2023-04-01 on; tolerated here when sent): whole percentages to existing
+ * deployments adding up to at most 50.
+ */
+function validateMirrorTraffic(
+  endpoint: EndpointRecord | undefined,
+  input: unknown,
+): Record<string, number> | undefined {
+  if (input === undefined || input === null) return undefined;
+  const mirror = objectOf(input, 'properties.mirrorTraffic');
+  let total = 0;
+  for (const [name, value] of Object.entries(mirror)) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 100) {
+      throw badArgument(`properties.mirrorTraffic.${name}: expected a whole percentage.`);
+    }
+    if (!endpoint?.deployments.has(key(name))) {
+      throw badArgument(`properties.mirrorTraffic: deployment '${name}' does not exist under this endpoint.`);
+    }
+    total += value;
+  }
+  if (total > maximumMirrorTraffic) {
+    throw badArgument(
+      `properties.mirrorTraffic: mirrored traffic values need to sum to at most ${maximumMirrorTraffic}, got ${total}.`,
+    );
+  }
+  return mirror as Record<string, number>;
 }
 
 /**
- * A PATCH in progress: `state` until the provisioning delay passes, answered 202 with a `Location` whose
- * final 200 carries the resource.
+ * A PATCH of the endpoint's tags (and identity): metadata, so the endpoint keeps its provisioning state
+ * and the operation ends at once (⚠ whether Azure passes through Updating for a tags-only PATCH is not
+ * confirmed; the adapter reads the state again before acting either way).
  */
-function startPatch(
-  context: EmulatorContext,
-  scope: Scope,
-  record: EndpointRecord | DeploymentRecord,
-  state: string,
-): EmulatorReply {
-  record.resource.properties.provisioningState = state;
-  record.resource.systemData = systemData(new Date(context.now()).toISOString(), record.resource.systemData);
-  record.pending = {
-    settleAt: context.now() + settleDelay(context, context.delays.provisioningMs),
-    to: 'Succeeded',
-  };
-  const operationId = startOperation(context, () =>
-    provisioningState(record.resource) === 'Succeeded'
-      ? { state: 'succeeded', body: record.resource }
-      : { state: 'running' },
+function patchEndpoint(context: EmulatorContext, scope: Scope, name: string, input: unknown): EmulatorReply {
+  const endpoint = findEndpoint(scope, name);
+  if (endpoint.deletingAt !== undefined)
+    throw new ArmError(409, 'Conflict', `Endpoint '${name}' is being deleted.`);
+  const body = objectOf(input, 'body');
+  if (body.tags !== undefined) {
+    const tags = stringMap(body.tags, 'tags');
+    assertTags(tags);
+    endpoint.resource.tags = tags;
+  }
+  endpoint.resource.systemData = systemData(
+    new Date(context.now()).toISOString(),
+    endpoint.resource.systemData,
   );
+  const operationId = startOperation(context, () => ({ state: 'succeeded', body: endpoint.resource }));
   return { status: 202, headers: locationHeaders(context, scope.subscription, operationId) };
 }
 
@@ -299,198 +276,4 @@ function regenerateKeys(context: EmulatorContext, scope: Scope, name: string, in
   else throw badArgument('keyType: expected Primary or Secondary.');
   const operationId = startOperation(context, () => ({ state: 'succeeded' }));
   return { status: 202, headers: locationHeaders(context, scope.subscription, operationId) };
-}
-
-function putDeployment(
-  context: EmulatorContext,
-  scope: Scope,
-  endpoint: EndpointRecord,
-  name: string,
-  input: unknown,
-): EmulatorReply {
-  if (!namePattern.test(name)) {
-    throw badArgument(
-      `Deployment name '${name}' must be 3-32 letters, digits or '-', starting with a letter.`,
-    );
-  }
-  if (endpoint.deletingAt !== undefined)
-    throw new ArmError(409, 'Conflict', 'The endpoint is being deleted.');
-  const body = objectOf(input, 'body');
-  const properties = objectOf(body.properties, 'properties');
-  if (typeof body.location !== 'string' || body.location === '') throw badArgument('location: required.');
-  if (properties.endpointComputeType !== 'Managed') {
-    throw badArgument(
-      'properties.endpointComputeType: expected Managed (this emulator runs managed deployments).',
-    );
-  }
-  const sku = body.sku === undefined ? { name: 'Default', capacity: 1 } : objectOf(body.sku, 'sku');
-  const capacity = sku.capacity === undefined ? 1 : sku.capacity;
-  if (typeof capacity !== 'number' || !Number.isInteger(capacity) || capacity < 1 || capacity > 20) {
-    throw badArgument('sku.capacity: expected a whole number of instances from 1 to 20.');
-  }
-  const model = properties.model;
-  if (model !== undefined && typeof model !== 'string')
-    throw badArgument('properties.model: expected an asset id.');
-  if (typeof model === 'string') assertModelExists(scope, model);
-  const existing = endpoint.deployments.get(key(name));
-  if (existing?.deletingAt !== undefined)
-    throw new ArmError(409, 'Conflict', `Deployment '${name}' is being deleted.`);
-  const now = context.now();
-  const timestamp = new Date(now).toISOString();
-  const failure = context.faults.take('failProvisioning', (fault) => matchesFilter(fault.deployment, name));
-  const resource: ArmResource = {
-    id: `${endpoint.resource.id}/deployments/${name}`,
-    name: existing?.resource.name ?? name,
-    type: deploymentType,
-    location: body.location,
-    tags: stringMap(body.tags, 'tags'),
-    kind: 'Managed',
-    sku: { name: String(sku.name ?? 'Default'), tier: 'Standard', capacity },
-    properties: {
-      ...properties,
-      environmentVariables: stringMap(properties.environmentVariables, 'properties.environmentVariables'),
-      scaleSettings: properties.scaleSettings ?? { scaleType: 'Default' },
-      provisioningState: existing ? 'Updating' : 'Creating',
-    },
-    systemData: systemData(timestamp, existing?.resource.systemData),
-  };
-  const deployment: DeploymentRecord = existing ?? {
-    resource,
-    storageInitializerLog: [],
-    inferenceServerLog: [],
-  };
-  deployment.resource = resource;
-  deployment.error = undefined;
-  deployment.pending = {
-    settleAt: now + settleDelay(context, context.delays.provisioningMs),
-    to: failure ? 'Failed' : 'Succeeded',
-    ...(failure
-      ? {
-          error: {
-            code: failure.code ?? 'ResourceNotReady',
-            message:
-              failure.message ??
-              'User container has crashed or terminated: the liveness probe failed. Check the deployment logs.',
-          },
-        }
-      : {}),
-  };
-  writeStartupLogs(deployment, endpoint, now, failure?.message);
-  endpoint.deployments.set(key(name), deployment);
-  const operationId = startOperation(context, () => {
-    if (endpoint.deployments.get(key(name)) !== deployment) {
-      return { state: 'failed', error: { code: 'Canceled', message: 'The deployment was deleted.' } };
-    }
-    const state = provisioningState(deployment.resource);
-    if (state === 'Succeeded') return { state: 'succeeded' };
-    if (state === 'Failed') {
-      return { state: 'failed', error: deployment.error ?? { code: 'DeploymentFailed', message: 'Failed.' } };
-    }
-    return { state: 'running' };
-  });
-  return {
-    status: existing ? 200 : 201,
-    headers: asyncOperationHeaders(context, scope.subscription, operationId),
-    body: deployment.resource,
-  };
-}
-
-/** `azureml:/subscriptions/.../models/{name}/versions/{version}` must name a registered version. */
-function assertModelExists(scope: Scope, model: string): void {
-  const match = /\/models\/([^/]+)\/versions\/([^/]+)$/i.exec(model);
-  if (!match || !model.toLowerCase().includes(workspacePath(scope.workspace).toLowerCase())) return;
-  const [, name = '', version = ''] = match;
-  if (!scope.workspace.models.get(key(name))?.versions.has(version)) {
-    throw badArgument(
-      `properties.model: model '${name}' version '${version}' is not registered in this workspace.`,
-    );
-  }
-}
-
-function writeStartupLogs(
-  deployment: DeploymentRecord,
-  endpoint: EndpointRecord,
-  now: number,
-  failure?: string,
-): void {
-  const time = new Date(now).toISOString();
-  const model = String(deployment.resource.properties.model ?? '(none)');
-  deployment.storageInitializerLog.push(
-    `${time} Downloading model ${model} to /var/azureml-app/azureml-models`,
-    `${time} Model download complete`,
-  );
-  const environment = String(deployment.resource.properties.environmentId ?? '(none)');
-  deployment.inferenceServerLog.push(
-    `${time} Starting container from environment ${environment} for ${endpoint.resource.name}/${deployment.resource.name}`,
-    failure ? `${time} ERROR ${failure}` : `${time} Liveness and readiness probes succeeded`,
-  );
-}
-
-function patchDeployment(
-  context: EmulatorContext,
-  scope: Scope,
-  endpoint: EndpointRecord,
-  name: string,
-  input: unknown,
-): EmulatorReply {
-  const deployment = findDeployment(endpoint, name);
-  const body = objectOf(input, 'body');
-  let state = 'Updating';
-  if (body.sku !== undefined) {
-    const sku = objectOf(body.sku, 'sku');
-    const capacity = sku.capacity;
-    if (capacity !== undefined) {
-      if (typeof capacity !== 'number' || !Number.isInteger(capacity) || capacity < 1 || capacity > 20) {
-        throw badArgument('sku.capacity: expected a whole number of instances from 1 to 20.');
-      }
-      deployment.resource.sku = { ...(deployment.resource.sku ?? { name: 'Default' }), capacity };
-      state = 'Scaling';
-    }
-  }
-  if (body.tags !== undefined) deployment.resource.tags = stringMap(body.tags, 'tags');
-  return startPatch(context, scope, deployment, state);
-}
-
-function deleteDeployment(
-  context: EmulatorContext,
-  scope: Scope,
-  endpoint: EndpointRecord,
-  name: string,
-): EmulatorReply {
-  const deployment = endpoint.deployments.get(key(name));
-  if (!deployment) return { status: 204 };
-  const traffic = (endpoint.resource.properties.traffic ?? {}) as Record<string, number>;
-  const share = Object.entries(traffic).find(([item]) => key(item) === key(name))?.[1] ?? 0;
-  if (share > 0) {
-    throw badArgument(
-      `Deployment '${name}' receives ${share}% of the endpoint's traffic; move its traffic before deleting it.`,
-    );
-  }
-  if (deployment.deletingAt === undefined) {
-    deployment.deletingAt = context.now() + settleDelay(context, context.delays.deletionMs);
-    deployment.pending = undefined;
-    deployment.resource.properties.provisioningState = 'Deleting';
-  }
-  const operationId = startOperation(context, () =>
-    endpoint.deployments.get(key(name)) === deployment ? { state: 'running' } : { state: 'succeeded' },
-  );
-  return { status: 202, headers: locationHeaders(context, scope.subscription, operationId) };
-}
-
-function getLogs(deployment: DeploymentRecord, input: unknown): EmulatorReply {
-  const body = input === undefined ? {} : objectOf(input, 'body');
-  const containerType = String(body.containerType ?? 'InferenceServer');
-  let lines: string[];
-  if (containerType === 'InferenceServer') lines = deployment.inferenceServerLog;
-  else if (containerType === 'StorageInitializer') lines = deployment.storageInitializerLog;
-  else throw badArgument('containerType: expected StorageInitializer or InferenceServer.');
-  const tail = body.tail;
-  if (
-    tail !== undefined &&
-    (typeof tail !== 'number' || !Number.isInteger(tail) || tail < 0 || tail > 10_000)
-  ) {
-    throw badArgument('tail: expected a whole number of lines from 0 to 10000.');
-  }
-  const selected = tail === undefined ? lines : lines.slice(Math.max(0, lines.length - tail));
-  return { status: 200, body: { content: selected.join('\n') } };
 }

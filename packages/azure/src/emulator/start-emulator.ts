@@ -13,8 +13,14 @@ import type {
   EmulatorReply,
   EmulatorRequest,
 } from './emulator-context.js';
+import {
+  type AzureMlEmulatorInspection,
+  createInspection,
+  type EmulatorInspectionHooks,
+} from './emulator-inspection.js';
 import { type AzureMlEmulatorFault, FaultBook, matchesFilter } from './faults.js';
 import { handleMonitor } from './monitor-routes.js';
+import { operationOf } from './operation-names.js';
 import { handleOperationPoll } from './operations.js';
 import { type AzureMlPredictor, rowSumPredictor } from './predictor.js';
 import { createEmulatorRedirectPolicy } from './redirect-policy.js';
@@ -75,6 +81,8 @@ export interface AzureMlEmulator {
   requests: RecordedRequest[];
   /** Arms a fault. */
   inject(fault: AzureMlEmulatorFault): void;
+  /** The request log by operation, faults per operation, a listener, and what the emulator holds. */
+  inspection: AzureMlEmulatorInspection;
   close(): Promise<void>;
 }
 
@@ -116,8 +124,9 @@ export async function startAzureMlEmulator(options: AzureMlEmulatorOptions = {})
     now: Date.now,
   };
   const requests: RecordedRequest[] = [];
+  const inspection = createInspection(context);
   const server = createServer({ key: privateKey, cert: certificate }, (incoming, outgoing) => {
-    handle(context, requests, incoming, outgoing).catch((error) => {
+    handle(context, inspection, requests, incoming, outgoing).catch((error) => {
       // The last line of defence: a request never takes the server down.
       if (!outgoing.headersSent) send(outgoing, { status: 500, body: internalError(error) });
       else outgoing.destroy();
@@ -148,6 +157,7 @@ export async function startAzureMlEmulator(options: AzureMlEmulatorOptions = {})
     },
     requests,
     inject: (fault) => faults.add(fault),
+    inspection: inspection.inspection,
     close: async () => {
       agent.destroy();
       await new Promise<void>((resolve) => {
@@ -197,66 +207,75 @@ async function readBody(incoming: IncomingMessage): Promise<Buffer> {
 
 async function handle(
   context: EmulatorContext,
+  inspection: EmulatorInspectionHooks,
   requests: RecordedRequest[],
   incoming: IncomingMessage,
   outgoing: ServerResponse,
 ): Promise<void> {
+  const url = new URL(incoming.url ?? '/', 'https://127.0.0.1');
+  const path = url.pathname.replace(/\/{2,}/g, '/');
+  const method = (incoming.method ?? 'GET').toUpperCase();
+  const operation = operationOf(method, path);
+  const logged = { operation, method, path, status: 0, time: context.now() };
+  inspection.log(logged);
+  let reply: EmulatorReply;
   try {
-    const url = new URL(incoming.url ?? '/', 'https://127.0.0.1');
-    const raw = await readBody(incoming);
-    let body: unknown;
-    if (raw.length > 0) {
-      try {
-        body = JSON.parse(raw.toString('utf8'));
-      } catch {
-        throw new ArmError(400, 'InvalidRequestContent', 'The request body is not valid JSON.');
-      }
-    }
-    const path = url.pathname.replace(/\/{2,}/g, '/');
-    const request: EmulatorRequest = {
-      method: (incoming.method ?? 'GET').toUpperCase(),
-      path,
-      query: url.searchParams,
-      headers: incoming.headers,
-      body,
-    };
-    const apiVersion = url.searchParams.get('api-version') ?? undefined;
-    requests.push({ method: request.method, path, apiVersion, body });
-    advance(context);
-    const scoring = await handleScoring(context, request);
-    if (scoring) {
-      send(outgoing, scoring);
-      return;
-    }
-    if (!/^Bearer\s+\S+/i.test(String(incoming.headers.authorization ?? ''))) {
-      throw new ArmError(
-        401,
-        'AuthenticationFailed',
-        "Authentication failed. The 'Authorization' header is missing.",
-      );
-    }
-    injectFaults(context, request);
-    checkApiVersion(path, apiVersion);
-    const reply =
-      handleOperationPoll(context, request.method, path) ??
-      handleMonitor(context, request) ??
-      handleWorkspace(context, request);
-    send(
-      outgoing,
-      reply ?? {
-        status: 404,
-        body: {
-          error: { code: 'NoRegisteredProviderFound', message: `No route for ${request.method} ${path}.` },
-        },
-      },
-    );
+    reply = await route(context, inspection, requests, incoming, { url, path, method, operation });
   } catch (error) {
-    if (error instanceof ArmError) {
-      send(outgoing, { status: error.statusCode, body: error.toBody(), headers: error.headers });
-      return;
-    }
-    send(outgoing, { status: 500, body: internalError(error) });
+    reply =
+      error instanceof ArmError
+        ? { status: error.statusCode, body: error.toBody(), headers: error.headers }
+        : { status: 500, body: internalError(error) };
   }
+  logged.status = reply.status;
+  // The emulator has acted; a listener may now stop the client before it hears the answer.
+  if (reply.status < 400) inspection.announce({ operation, method, path });
+  send(outgoing, reply);
+}
+
+async function route(
+  context: EmulatorContext,
+  inspection: EmulatorInspectionHooks,
+  requests: RecordedRequest[],
+  incoming: IncomingMessage,
+  target: { url: URL; path: string; method: string; operation: string },
+): Promise<EmulatorReply> {
+  const { url, path, method, operation } = target;
+  const raw = await readBody(incoming);
+  let body: unknown;
+  if (raw.length > 0) {
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw new ArmError(400, 'InvalidRequestContent', 'The request body is not valid JSON.');
+    }
+  }
+  const request: EmulatorRequest = { method, path, query: url.searchParams, headers: incoming.headers, body };
+  const apiVersion = url.searchParams.get('api-version') ?? undefined;
+  requests.push({ method, path, apiVersion, body });
+  advance(context);
+  const scoring = await handleScoring(context, request);
+  if (scoring) return scoring;
+  if (!/^Bearer\s+\S+/i.test(String(incoming.headers.authorization ?? ''))) {
+    throw new ArmError(
+      401,
+      'AuthenticationFailed',
+      "Authentication failed. The 'Authorization' header is missing.",
+    );
+  }
+  inspection.faults.apply(operation, method, path);
+  injectFaults(context, request);
+  checkApiVersion(path, apiVersion);
+  return (
+    handleOperationPoll(context, request.method, path) ??
+    handleMonitor(context, request) ??
+    handleWorkspace(context, request) ?? {
+      status: 404,
+      body: {
+        error: { code: 'NoRegisteredProviderFound', message: `No route for ${request.method} ${path}.` },
+      },
+    }
+  );
 }
 
 function injectFaults(context: EmulatorContext, request: EmulatorRequest): void {

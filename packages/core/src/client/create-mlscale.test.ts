@@ -126,6 +126,19 @@ describe('createMlscale', () => {
     const fixed = await client.scale(spec.name, 5);
     expect(fixed.spec.autoscaling).toBeUndefined();
     expect(fixed.spec.replicas).toBe(5);
+    // A traffic split is replaced by a new model given alone: it serves everything.
+    const split = await client.update({
+      name: spec.name,
+      model: { uri: './mnist-v2.onnx' },
+      traffic: [
+        { model: { uri: './mnist-v2.onnx' }, weight: 90 },
+        { model: { uri: './mnist-v3.onnx' }, weight: 10 },
+      ],
+    });
+    expect(split.spec.traffic).toHaveLength(2);
+    const switched = await client.update({ name: spec.name, model: { uri: './mnist-v3.onnx' } });
+    expect(switched.spec.traffic).toBeUndefined();
+    expect(switched.spec.model).toMatchObject({ uri: './mnist-v3.onnx' });
     const invalid = await client.update({ name: spec.name, replicas: -3 }).catch((caught: unknown) => caught);
     expect(MlscaleError.hasCode(invalid, 'InvalidSpec')).toBe(true);
     expect((invalid as MlscaleError).issues.map((issue) => issue.path)).toEqual(['replicas']);

@@ -6,7 +6,9 @@ type ChangeableField = Exclude<keyof DeploymentSpecInput, 'name'>;
 /**
  * A change to a deployment: its name and the fields to change. Each field given replaces that field
  * whole (no deep merge: `autoscaling` is the whole new policy); `null` removes an optional field (it
- * goes back to its default); a field left out keeps its recorded value.
+ * goes back to its default); a field left out keeps its recorded value. `model` and `traffic` together
+ * say what serves, so a new `model` without `traffic` also ends a recorded traffic split: all traffic
+ * goes to that model.
  *
  * ```ts
  * await mlscale.update({ name: 'digits', model: { uri: './model-v2.onnx' }, rollout: { steps: [10, 50, 100] } });
@@ -22,7 +24,8 @@ export type DeploymentChangeInput = { name: string } & {
 
 /**
  * The recorded spec with `change` applied (see `DeploymentChangeInput`). A new autoscaling policy without
- * a replica count keeps the recorded count, moved inside the policy's bounds.
+ * a replica count keeps the recorded count, moved inside the policy's bounds; a new model without a
+ * traffic split ends the recorded one.
  */
 export function applyDeploymentChange(
   recorded: Record<string, unknown>,
@@ -34,6 +37,8 @@ export function applyDeploymentChange(
     if (value === null) delete merged[field];
     else merged[field] = value;
   }
+  // A new model without a split of its own serves everything: a recorded split would override it.
+  if (change.model !== undefined && change.traffic === undefined) delete merged.traffic;
   const policy = change.autoscaling as { minReplicas?: unknown; maxReplicas?: unknown } | null | undefined;
   if (policy && change.replicas === undefined && typeof merged.replicas === 'number') {
     const minimum = typeof policy.minReplicas === 'number' ? policy.minReplicas : merged.replicas;

@@ -38,4 +38,14 @@ describe('paginate', () => {
     }
     expect(items).toEqual([1, 2, 3]);
   });
+
+  it('reads every page of a paginator that exposes no tokens', async () => {
+    async function* pages() {
+      yield { values: [1] };
+      yield { values: [2, 3] };
+    }
+    const items: number[] = [];
+    for await (const item of itemsOfPages(pages(), (page) => ({ items: page.values }))) items.push(item);
+    expect(items).toEqual([1, 2, 3]);
+  });
 });

@@ -24,8 +24,9 @@ export async function* paginate<Page, Item>(options: {
 }
 
 /**
- * The items of an SDK paginator's pages, stopping when a page's continuation token repeats one already
- * seen (the SDK would follow it forever).
+ * The items of an SDK paginator's pages, until the paginator ends or a page's continuation token repeats
+ * one already seen (the SDK would follow it forever). Pages without a token (SDKs that do not expose
+ * one) do not stop it.
  */
 export async function* itemsOfPages<Page, Item>(
   pages: AsyncIterable<Page>,
@@ -35,7 +36,7 @@ export async function* itemsOfPages<Page, Item>(
   for await (const page of pages) {
     const { items, nextToken } = read(page);
     yield* items ?? [];
-    if (!nextToken) return;
+    if (!nextToken) continue;
     if (seen.has(nextToken)) return;
     seen.add(nextToken);
   }

@@ -1,0 +1,71 @@
+import type { OnlineDeployment } from '@azure/arm-machinelearning';
+import { MlscaleError, redactedMarker, sealSecrets, secretHashKey } from '@mlscale/core';
+import type { AdapterContext } from './adapter-context.js';
+import { provider } from './to-mlscale-error.js';
+
+/** Log lines kept in a failure reason. */
+const reasonLines = 3;
+
+/**
+ * Why a deployment is Failed, in Azure's words: the 2022-10-01 deployment resource carries no error, so
+ * the reason is read from the inference server's container log (`getLogs`), its error lines first.
+ * Values of the deployment's secret environment variables are masked, so a container that prints its
+ * environment does not put secrets into statuses, records or errors.
+ */
+export async function provisioningFailureReason(
+  context: AdapterContext,
+  endpoint: string,
+  deployment: OnlineDeployment,
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  const name = deployment.name ?? '';
+  const { resourceGroup, workspace } = context.settings;
+  let content = '';
+  try {
+    const logs = await context.call(
+      `Reading the logs of '${endpoint}/${name}'`,
+      (clients) =>
+        clients.machineLearning.onlineDeployments.getLogs(
+          resourceGroup,
+          workspace,
+          endpoint,
+          name,
+          { containerType: 'InferenceServer', tail: 50 },
+          { abortSignal: signal },
+        ),
+      signal,
+    );
+    content = logs.content ?? '';
+  } catch (error) {
+    if (MlscaleError.hasCode(error, 'Aborted')) throw error;
+    // The logs are a courtesy; the failure stands without them.
+  }
+  const lines = content.split('\n').filter((line) => line.trim() !== '');
+  const errors = lines.filter((line) => /error|fail|crash|exception/i.test(line));
+  const chosen = (errors.length > 0 ? errors : lines).slice(-reasonLines);
+  const log = chosen.length > 0 ? `; its log says: ${chosen.join(' | ')}` : '; read its logs for the cause';
+  return masked(
+    `deployment '${endpoint}/${name}' failed to provision (provisioningState Failed)${log}`,
+    deployment,
+    endpoint,
+  );
+}
+
+function masked(text: string, deployment: OnlineDeployment, endpoint: string): string {
+  const variables = (deployment.properties.environmentVariables ?? {}) as Record<string, string>;
+  let result = text;
+  for (const secret of sealSecrets(variables, secretHashKey(endpoint)).secrets) {
+    if (secret.value.length >= 4) result = result.split(secret.value).join(redactedMarker);
+  }
+  return result;
+}
+
+/** The refusal a failed provisioning is: not retried, and the change is abandoned. */
+export function provisioningRefusal(reason: string, traffic: string): MlscaleError {
+  return new MlscaleError({
+    code: 'BackendFailure',
+    provider,
+    retryable: false,
+    message: `Azure could not run the new version: ${reason}. Traffic stays on ${traffic}.`,
+  });
+}

@@ -1,0 +1,102 @@
+import { ArmError, badArgument } from './arm-error.js';
+
+/**
+ * Rules Azure enforces on what a request may set, as the emulator enforces them. Where the exact error
+ * code or wording Azure answers with could not be confirmed, the answer is in Azure ML's style
+ * (`{"error":{"code":"UserError",...}}` or ARM's `InvalidTag...`) and says so beside it.
+ */
+
+/** Managed online endpoint and deployment names (Azure ML docs, "Endpoint name" limits). */
+const onlineNamePattern = /^[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]$/;
+
+export function assertOnlineName(kind: 'Endpoint' | 'Deployment', name: string): void {
+  if (!onlineNamePattern.test(name)) {
+    throw badArgument(
+      `${kind} name '${name}' is invalid: it must begin with a letter, consist of letters, digits and hyphens, end with a letter or digit, and be 3 to 32 characters long.`,
+    );
+  }
+}
+
+/** ARM's tag limits (learn.microsoft.com "Use tags to organize your Azure resources", Limitations). */
+const maximumTags = 50;
+const maximumTagNameLength = 512;
+const maximumTagValueLength = 256;
+const forbiddenTagNameCharacters = /[<>%&\\?/]/;
+
+/**
+ * Checks a resource's tags against ARM's limits: at most 50, names up to 512 characters without
+ * `< > % & \ ? /`, values up to 256 characters. ⚠ The error codes are ARM-style names; the exact codes
+ * ARM answers with are not confirmed.
+ */
+export function assertTags(tags: Record<string, string>, where = 'tags'): void {
+  const names = Object.keys(tags);
+  if (names.length > maximumTags) {
+    throw new ArmError(
+      400,
+      'InvalidTagCount',
+      `${where}: a resource can have at most ${maximumTags} tags; the request has ${names.length}.`,
+    );
+  }
+  for (const [name, value] of Object.entries(tags)) {
+    if (name.length === 0 || name.length > maximumTagNameLength || forbiddenTagNameCharacters.test(name)) {
+      throw new ArmError(
+        400,
+        'InvalidTagNameCharacters',
+        `${where}: the tag name '${name.slice(0, 64)}' is invalid: tag names have 1 to ${maximumTagNameLength} characters and none of '<', '>', '%', '&', '\\', '?', '/'.`,
+      );
+    }
+    if (value.length > maximumTagValueLength) {
+      throw new ArmError(
+        400,
+        'InvalidTagValueLength',
+        `${where}: the value of tag '${name}' has ${value.length} characters; at most ${maximumTagValueLength} are allowed.`,
+      );
+    }
+  }
+}
+
+/**
+ * An online endpoint's or deployment's `properties` dictionary "can be added, but not removed or
+ * altered" (the OnlineEndpointProperties reference): a PUT must keep every property it has, with its value.
+ * ⚠ The wording Azure answers with is not confirmed; this is Azure ML's `UserError` style.
+ */
+export function assertPropertiesKept(
+  resource: string,
+  existing: Record<string, string>,
+  next: Record<string, string>,
+): void {
+  for (const [name, value] of Object.entries(existing)) {
+    if (!(name in next)) {
+      throw new ArmError(
+        400,
+        'UserError',
+        `${resource}: property '${name}' cannot be removed; properties can be added, but not removed or altered.`,
+      );
+    }
+    if (next[name] !== value) {
+      throw new ArmError(
+        400,
+        'UserError',
+        `${resource}: property '${name}' cannot be altered; properties can be added, but not removed or altered.`,
+      );
+    }
+  }
+}
+
+/**
+ * A deployment can be written only while its endpoint is Succeeded: Azure refuses one "because it is in
+ * {state} provisioning state" (the wording Azure/azure-sdk-for-net#36961 quotes, for Creating and
+ * Updating endpoints). ⚠ The status code and error code are not confirmed.
+ */
+export function assertEndpointReady(endpoint: string, state: string): void {
+  if (state !== 'Succeeded') {
+    throw new ArmError(
+      400,
+      'UserError',
+      `Cannot create a deployment in endpoint ${endpoint} because it is in ${state} provisioning state.`,
+    );
+  }
+}
+
+/** Mirror (shadow) traffic sums to at most 50 (OnlineEndpointProperties.mirrorTraffic, API 2023-04-01 on). */
+export const maximumMirrorTraffic = 50;
