@@ -267,7 +267,7 @@ describe('retries', () => {
     expect(emulator.faults.list().filter((fault) => fault.kind === 'throttle')).toEqual([]);
   });
 
-  it('a throttled page of a list is not retried by the adapter: the iteration fails with Throttled, retryable', async () => {
+  it('a throttled first page of a list is retried by the client, once per throttled answer, not by the SDK or adapter', async () => {
     const { client, emulator } = harness;
     for (const [operation, iterate] of [
       ['ListEndpoints', () => client.list()],
@@ -276,16 +276,21 @@ describe('retries', () => {
     ] as const) {
       emulator.resetCalls();
       emulator.faults.add({ kind: 'throttle', operation, count: 1 });
-      const error = await (async () => {
+      const outcome = await (async () => {
         for await (const _ of iterate()) break;
+        return 'listed';
       })().catch((caught: unknown) => caught);
-      expect([operation, error]).toEqual([
-        operation,
-        expect.objectContaining({ code: 'Throttled', retryable: true }),
-      ]);
-      // One request: the SDK makes one attempt and the adapter adds none.
-      expect(emulator.calls().filter((call) => call.operation === operation)).toHaveLength(1);
+      expect([operation, outcome]).toEqual([operation, 'listed']);
+      // Two requests: the throttled one and the client's one retry (the SDK and the adapter add none).
+      expect(emulator.calls().filter((call) => call.operation === operation)).toHaveLength(2);
     }
+    // Without the client's retries, the throttled page ends the listing with a retryable Throttled.
+    const noRetry = createMlscale({ backend: sagemaker(harness.settings), retry: false });
+    emulator.faults.add({ kind: 'throttle', operation: 'ListEndpoints', count: 1 });
+    const error = await (async () => {
+      for await (const _ of noRetry.list()) break;
+    })().catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'Throttled', retryable: true });
   });
 
   it('a 5xx is retried by the client and its error maps to BackendFailure with the request id', async () => {
