@@ -2,10 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeBackendConformance } from '@mlscale/core/conformance';
-import { startAzureMlEmulator } from '../src/emulator/index.js';
+import { azureMlConformanceCloud, startAzureMlEmulator } from '../src/emulator/index.js';
 import { azureml } from '../src/index.js';
 import { startAzurite } from './azurite.js';
-import { conformanceCloudOf } from './conformance-cloud.js';
 
 /** Two local model files: deployments upload and register them under the endpoint's name. */
 const folder = mkdtempSync(join(tmpdir(), 'mlscale-azure-conformance-'));
@@ -30,7 +29,7 @@ describeBackendConformance({
     };
     return {
       backend: azureml(settings),
-      cloud: conformanceCloudOf(emulator.inspection),
+      cloud: azureMlConformanceCloud(emulator.inspection),
       reopen: async () => azureml(settings),
       cleanup: async () => {
         await Promise.all([emulator.close(), azurite.close()]);

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +51,16 @@ export function removeBuild(): void {
 /** A fresh folder for one test's config, state and fake cloud. */
 export function temporaryProject(prefix = 'mlscale-cli-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * A fresh folder inside this package, for a `mlscale.config.ts` that imports workspace packages
+ * (`@mlscale/gcp/emulator`, ...): they resolve from the package's node_modules.
+ */
+export function projectInPackage(prefix = 'mlscale-cli-'): string {
+  const parent = join(packageDirectory, 'node_modules', '.cache', 'mlscale-cli-tests');
+  mkdirSync(parent, { recursive: true });
+  return mkdtempSync(join(parent, prefix));
 }
 
 /** Variables every run gets: no colour, not CI unless a test says so, and the real PATH. */

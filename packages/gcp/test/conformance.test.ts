@@ -1,6 +1,6 @@
 import { describeBackendConformance } from '@mlscale/core/conformance';
 import { expect } from 'vitest';
-import { vertexConformanceCloud } from './vertex-conformance-cloud.js';
+import { vertexConformanceCloud } from '../src/emulator/index.js';
 import { startVertexTestSetup } from './vertex-test-setup.js';
 
 let modelPath = '';

@@ -1,3 +1,10 @@
+export { azureMlConformanceCloud } from './conformance-cloud.js';
+export {
+  type AzureMlEmulatorAddress,
+  type AzureMlEmulatorSettings,
+  azureMlEmulatorSettings,
+  emulatorWorkspace,
+} from './emulator-connection.js';
 export {
   type AzureMlEmulatorDelays,
   type AzureMlEmulatorStorage,

@@ -6,6 +6,7 @@ import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { advance } from './advance.js';
 import { ArmError } from './arm-error.js';
 import { generateLoopbackCertificate } from './certificate.js';
+import { type AzureMlEmulatorSettings, azureMlEmulatorSettings } from './emulator-connection.js';
 import type {
   AzureMlEmulatorDelays,
   AzureMlEmulatorStorage,
@@ -23,10 +24,8 @@ import { handleMonitor } from './monitor-routes.js';
 import { operationOf } from './operation-names.js';
 import { handleOperationPoll } from './operations.js';
 import { type AzureMlPredictor, rowSumPredictor } from './predictor.js';
-import { createEmulatorRedirectPolicy } from './redirect-policy.js';
 import { handleScoring } from './scoring-route.js';
 import { createState } from './state.js';
-import { createStubCredential } from './stub-credential.js';
 import { handleWorkspace } from './workspace-routes.js';
 
 /** Azurite's well-known development account key (public, documented by Microsoft). */
@@ -68,15 +67,11 @@ export interface AzureMlEmulator {
   policy: PipelinePolicy;
   /** A stub token credential. */
   credential: TokenCredential;
-  /** Settings `azureml()` can take as they are (spread them and add your own). */
-  settings: {
-    subscriptionId: string;
-    resourceGroup: string;
-    workspace: string;
-    credential: TokenCredential;
-    additionalPolicies: { policy: PipelinePolicy; position: 'perRetry' }[];
-    pollIntervalMs: number;
-  };
+  /**
+   * Settings `azureml()` can take as they are (spread them and add your own). Another process gets the
+   * same with `azureMlEmulatorSettings({ url, certificate })`.
+   */
+  settings: AzureMlEmulatorSettings;
   /** Every request received, in order (no headers, so no tokens). */
   requests: RecordedRequest[];
   /** Arms a fault. */
@@ -139,22 +134,14 @@ export async function startAzureMlEmulator(options: AzureMlEmulatorOptions = {})
   const { port } = server.address() as AddressInfo;
   const url = `https://127.0.0.1:${port}`;
   const agent = new Agent({ ca: certificate, keepAlive: true });
-  const policy = createEmulatorRedirectPolicy(url, agent);
-  const credential = createStubCredential();
+  const settings = azureMlEmulatorSettings({ url, certificate }, agent);
   return {
     url,
     certificate,
     agent,
-    policy,
-    credential,
-    settings: {
-      subscriptionId: '00000000-0000-0000-0000-000000000001',
-      resourceGroup: 'mlscale-emulator',
-      workspace: 'mlscale-workspace',
-      credential,
-      additionalPolicies: [{ policy, position: 'perRetry' }],
-      pollIntervalMs: 20,
-    },
+    policy: settings.additionalPolicies[0]!.policy,
+    credential: settings.credential,
+    settings,
     requests,
     inject: (fault) => faults.add(fault),
     inspection: inspection.inspection,

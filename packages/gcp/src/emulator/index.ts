@@ -1,4 +1,6 @@
+export { vertexConformanceCloud } from './conformance-cloud.js';
 export type { RecordedRequest, RequestListener } from './context.js';
+export { type VertexEmulatorAddress, vertexEmulatorSettings } from './emulator-connection.js';
 export {
   containerEnvironmentPlaceholder,
   type DeploymentInventory,

@@ -1,12 +1,12 @@
 import type { ConformanceCloud } from '@mlscale/core/conformance';
-import type { AzureMlEmulatorInspection } from '../src/emulator/index.js';
+import type { AzureMlEmulatorInspection } from './emulator-inspection.js';
 
 /**
  * The emulator's inspection API as the conformance suite's view of the cloud: operations by name
  * (`PUT onlineEndpoints/deployments`, ...), faults per operation (throttling with `Retry-After: 0`, so
  * the sweeps stay fast), the listener between acting and answering, and what Azure holds.
  */
-export function conformanceCloudOf(inspection: AzureMlEmulatorInspection): ConformanceCloud {
+export function azureMlConformanceCloud(inspection: AzureMlEmulatorInspection): ConformanceCloud {
   return {
     requests: () => inspection.requests().map((request) => request.operation),
     resetRequests: () => inspection.resetRequests(),

@@ -1,5 +1,5 @@
 import type { ConformanceCloud } from '@mlscale/core/conformance';
-import type { VertexEmulatorInspection } from '../src/emulator/index.js';
+import type { VertexEmulatorInspection } from './emulator-inspection.js';
 
 /**
  * The Vertex emulator as core's conformance suite sees a cloud: its RPC log and faults, the moment after
