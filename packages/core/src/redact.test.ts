@@ -26,6 +26,14 @@ describe('redact', () => {
     expect(text).toContain('sig=[redacted]');
   });
 
+  it('keeps sealed values (keyed hashes, not secrets)', () => {
+    const sealed = 'sealed:hmac-sha256:Q2hhbmdlZCBzZWNyZXRzIHNob3cgdXA';
+    expect(redact({ API_TOKEN: sealed, PASSWORD: 'hunter2' })).toEqual({
+      API_TOKEN: sealed,
+      PASSWORD: '[redacted]',
+    });
+  });
+
   it('keeps dates and survives cycles', () => {
     const date = new Date(0);
     const value: Record<string, unknown> = { date };

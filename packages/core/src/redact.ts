@@ -1,9 +1,11 @@
 /**
  * Removes secrets from values headed for errors, logs, audit entries and snapshots.
  *
- * Keys that name a secret have their value replaced; strings have bearer tokens, URL signatures
- * (SAS `sig=`, AWS `X-Amz-Signature=`), `key=`/`token=` query parameters and URL userinfo masked.
+ * Keys that name a secret have their value replaced (unless it is sealed: a keyed hash); strings have
+ * bearer tokens, URL signatures (SAS `sig=`, AWS `X-Amz-Signature=`), `key=`/`token=` query parameters,
+ * URL userinfo and private keys masked.
  */
+import { isSealedValue } from './secrets/seal-secrets.js';
 import { secretFieldName, secretsInText } from './secrets/secret-patterns.js';
 
 export const redactedMarker = '[redacted]';
@@ -34,8 +36,9 @@ function redactValue(value: unknown, seen: WeakSet<object>): unknown {
   if (value instanceof Date) return value;
   const result: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
+    // A sealed value is a keyed hash, not the secret: it stays, so a changed secret shows as changed.
     result[key] =
-      secretFieldName.test(key) && item !== undefined && item !== null
+      secretFieldName.test(key) && item !== undefined && item !== null && !isSealedValue(item)
         ? redactedMarker
         : redactValue(item, seen);
   }
