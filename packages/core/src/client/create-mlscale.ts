@@ -275,9 +275,11 @@ export function createMlscale(settings: MlscaleSettings): MlscaleClient {
       const target = parseSpec(monitoringTargetSchema, targetInput, 'log target');
       const query = parseSpec(logQuerySchema, rest, 'log query');
       const monitoring = requireGroup(backend, backend.monitoring, 'monitoring');
-      return listing('logs', describeTarget(target), signal, (callOptions) =>
+      const entries = listing('logs', describeTarget(target), signal, (callOptions) =>
         monitoring.doLogs(target, query, callOptions),
       );
+      // Following ends when the signal aborts: that is the normal end of a `for await`, not a failure.
+      return query.follow ? untilAborted(entries, signal) : entries;
     },
 
     alerts: {
@@ -381,6 +383,19 @@ export function createMlscale(settings: MlscaleSettings): MlscaleClient {
   }
 
   return client;
+}
+
+/** The entries until `signal` aborts, then an end instead of an `Aborted` error. */
+async function* untilAborted<T>(
+  entries: AsyncIterable<T>,
+  signal: AbortSignal | undefined,
+): AsyncIterable<T> {
+  try {
+    yield* entries;
+  } catch (error) {
+    if (signal?.aborted && MlscaleError.hasCode(error, 'Aborted')) return;
+    throw error;
+  }
 }
 
 function describeTarget(target: MonitoringTarget): string {

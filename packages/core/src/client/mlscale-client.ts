@@ -114,7 +114,10 @@ export interface MlscaleClient {
   stopJob(name: string, options?: OperationOptions): Promise<TrainingJobStatus>;
   /** Aligned metric series. */
   metrics(query: MetricQueryInput, options?: ReadOptions): Promise<MetricQueryResult>;
-  /** Log entries; with `follow`, keeps going until the signal aborts or the job ends. */
+  /**
+   * Log entries; with `follow`, keeps going as new ones arrive until the signal aborts (then the
+   * iteration ends, without an error) or the job ends.
+   */
   logs(target: MonitoringTarget, query?: LogQueryInput & ReadOptions): AsyncIterable<LogEntry>;
   readonly alerts: {
     put(rule: AlertRuleInput, options?: ReadOptions): Promise<AlertStatus>;
