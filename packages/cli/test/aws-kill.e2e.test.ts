@@ -1,34 +1,28 @@
-import { rmSync } from 'node:fs';
-import { type AwsEmulator, awsConformanceCloud, startAwsEmulator } from '@mlscale/aws/emulator';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { ensureBuilt, removeBuild, temporaryProject } from './cli-harness.js';
-import { type KillTestCloud, killDuringCreate, killDuringUpdate } from './kill-and-rerun.js';
+import { awsConformanceCloud, startAwsEmulator } from '@mlscale/aws/emulator';
+import { afterAll } from 'vitest';
+import { removeBuild, temporaryProject } from './cli-harness.js';
+import { describeKillAndRerun } from './kill-and-rerun.js';
 
-describe('mlscale apply killed with SIGKILL against the SageMaker emulator, then run again', () => {
-  let emulator: AwsEmulator;
-  let target: KillTestCloud;
-  const directories: string[] = [];
-  const newDirectory = () => {
-    const directory = temporaryProject('mlscale-aws-kill-');
-    directories.push(directory);
-    return directory;
-  };
+afterAll(() => removeBuild());
 
-  beforeAll(async () => {
-    await ensureBuilt();
-    emulator = await startAwsEmulator();
+describeKillAndRerun('SageMaker', {
+  newDirectory: () => temporaryProject('mlscale-aws-kill-'),
+  start: async () => {
+    const emulator = await startAwsEmulator();
     const autoscaling = { minReplicas: 1, maxReplicas: 3 };
-    target = {
-      cloud: awsConformanceCloud(emulator),
-      env: {
-        SAGEMAKER_EMULATOR_URL: emulator.url,
-        TEST_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-        TEST_SECRET_ACCESS_KEY: 'not-a-real-secret-key',
-      },
-      autoscaling,
-      config: (name, version) => ({
-        file: 'mlscale.yaml',
-        text: `backends:
+    return {
+      close: () => emulator.close(),
+      target: {
+        cloud: awsConformanceCloud(emulator),
+        env: {
+          SAGEMAKER_EMULATOR_URL: emulator.url,
+          TEST_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+          TEST_SECRET_ACCESS_KEY: 'not-a-real-secret-key',
+        },
+        autoscaling,
+        config: (name, version) => ({
+          file: 'mlscale.yaml',
+          text: `backends:
   aws:
     region: us-east-1
     endpoint: \${env:SAGEMAKER_EMULATOR_URL}
@@ -42,25 +36,8 @@ deployments:
     replicas: 1
     autoscaling: { minReplicas: ${autoscaling.minReplicas}, maxReplicas: ${autoscaling.maxReplicas}, target: { metric: requestsPerSecond, value: 5 } }
 `,
-      }),
+        }),
+      },
     };
-  }, 120_000);
-
-  afterAll(async () => {
-    await emulator?.close();
-    for (const directory of directories) rmSync(directory, { recursive: true, force: true });
-    removeBuild();
-  });
-
-  it(
-    'an autoscaled create, killed after each of several mutating requests',
-    () => killDuringCreate(newDirectory, target),
-    300_000,
-  );
-
-  it(
-    'a model update, killed after each of several mutating requests',
-    () => killDuringUpdate(newDirectory, target),
-    300_000,
-  );
+  },
 });

@@ -1,39 +1,37 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startVertexEmulator, type VertexEmulator, vertexConformanceCloud } from '@mlscale/gcp/emulator';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { ensureBuilt, projectInPackage, removeBuild } from './cli-harness.js';
-import { type KillTestCloud, killDuringCreate, killDuringUpdate } from './kill-and-rerun.js';
+import { startVertexEmulator, vertexConformanceCloud } from '@mlscale/gcp/emulator';
+import { afterAll } from 'vitest';
+import { projectInPackage, removeBuild } from './cli-harness.js';
+import { describeKillAndRerun } from './kill-and-rerun.js';
 
-describe('mlscale apply killed with SIGKILL against the Vertex AI emulator, then run again', () => {
-  let emulator: VertexEmulator;
-  let target: KillTestCloud;
-  const directories: string[] = [];
+afterAll(() => removeBuild());
+
+describeKillAndRerun('Vertex AI', {
   // In the package, so the config file's imports (@mlscale/gcp/emulator) resolve.
-  const newDirectory = () => {
+  newDirectory: () => {
     const directory = projectInPackage('gcp-kill-');
     for (const version of [1, 2])
       writeFileSync(join(directory, `model-v${version}.onnx`), `model version ${version}`);
-    directories.push(directory);
     return directory;
-  };
-
-  beforeAll(async () => {
-    await ensureBuilt();
-    emulator = await startVertexEmulator({ project: 'mlscale-test' });
+  },
+  start: async () => {
+    const emulator = await startVertexEmulator({ project: 'mlscale-test' });
     const autoscaling = { minReplicas: 1, maxReplicas: 3 };
-    target = {
-      cloud: vertexConformanceCloud(emulator.inspection),
-      env: {
-        VERTEX_EMULATOR_HOST: emulator.apiEndpoint,
-        VERTEX_EMULATOR_PORT: String(emulator.port),
-        VERTEX_STORAGE_ENDPOINT: emulator.storageEndpoint,
-      },
-      autoscaling,
-      // Channel credentials are an object: a TypeScript config builds them.
-      config: (name, version) => ({
-        file: 'mlscale.config.ts',
-        text: `import { defineConfig } from '@mlscale/cli';
+    return {
+      close: () => emulator.close(),
+      target: {
+        cloud: vertexConformanceCloud(emulator.inspection),
+        env: {
+          VERTEX_EMULATOR_HOST: emulator.apiEndpoint,
+          VERTEX_EMULATOR_PORT: String(emulator.port),
+          VERTEX_STORAGE_ENDPOINT: emulator.storageEndpoint,
+        },
+        autoscaling,
+        // Channel credentials are an object: a TypeScript config builds them.
+        config: (name, version) => ({
+          file: 'mlscale.config.ts',
+          text: `import { defineConfig } from '@mlscale/cli';
 import { vertexEmulatorSettings } from '@mlscale/gcp/emulator';
 
 export default async () =>
@@ -61,25 +59,8 @@ export default async () =>
     ],
   });
 `,
-      }),
+        }),
+      },
     };
-  }, 120_000);
-
-  afterAll(async () => {
-    await emulator?.close();
-    for (const directory of directories) rmSync(directory, { recursive: true, force: true });
-    removeBuild();
-  });
-
-  it(
-    'an autoscaled create, killed after each of several mutating requests',
-    () => killDuringCreate(newDirectory, target),
-    300_000,
-  );
-
-  it(
-    'a model update, killed after each of several mutating requests',
-    () => killDuringUpdate(newDirectory, target),
-    300_000,
-  );
+  },
 });

@@ -1,8 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConformanceCloud } from '@mlscale/core/conformance';
-import { expect } from 'vitest';
-import { runCli, startCli } from './cli-harness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, runCli, startCli } from './cli-harness.js';
 
 /** A cloud emulator the CLI can be pointed at from a config file, and the emulator's view for checks. */
 export interface KillTestCloud {
@@ -13,6 +13,49 @@ export interface KillTestCloud {
   config(name: string, version: 1 | 2): { file: string; text: string };
   /** The autoscaling bounds the config asks for. */
   autoscaling: { minReplicas: number; maxReplicas: number };
+}
+
+/**
+ * The suite for one cloud: `mlscale apply` of an autoscaled deployment SIGKILLed right after each of
+ * several mutating requests of a create and then of a model update, each time run again: InService with
+ * autoscaling, plan clean, and destroy leaves nothing.
+ */
+export function describeKillAndRerun(
+  cloudName: string,
+  options: {
+    /** Starts the emulator; `close` stops it. */
+    start: () => Promise<{ target: KillTestCloud; close: () => Promise<void> }>;
+    /** A fresh project folder (with what the config's models need). */
+    newDirectory: () => string;
+  },
+): void {
+  describe(`mlscale apply killed with SIGKILL against the ${cloudName} emulator, then run again`, () => {
+    let started: { target: KillTestCloud; close: () => Promise<void> } | undefined;
+    const directories: string[] = [];
+    const newDirectory = () => {
+      const directory = options.newDirectory();
+      directories.push(directory);
+      return directory;
+    };
+    beforeAll(async () => {
+      await ensureBuilt();
+      started = await options.start();
+    }, 120_000);
+    afterAll(async () => {
+      await started?.close();
+      for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+    });
+    it(
+      'an autoscaled create, killed after each of several mutating requests',
+      () => killDuringCreate(newDirectory, started!.target),
+      300_000,
+    );
+    it(
+      'a model update, killed after each of several mutating requests',
+      () => killDuringUpdate(newDirectory, started!.target),
+      300_000,
+    );
+  });
 }
 
 /** At most this many kill points per change: the first, the last and one between. */
@@ -94,7 +137,7 @@ async function expectConvergedThenDestroy(
  * `mlscale apply` of an autoscaled deployment, SIGKILLed right after each of several mutating requests of
  * the create, then run again: InService with autoscaling, plan clean, and destroy leaves nothing.
  */
-export async function killDuringCreate(newDirectory: () => string, target: KillTestCloud): Promise<void> {
+async function killDuringCreate(newDirectory: () => string, target: KillTestCloud): Promise<void> {
   const probe = newDirectory();
   writeConfig(probe, target, 'kill-probe-create', 1);
   const operations = spread(await learnApply(probe, target, ['apply', '--yes']));
@@ -112,7 +155,7 @@ export async function killDuringCreate(newDirectory: () => string, target: KillT
 }
 
 /** The same for a model update of a running autoscaled deployment. */
-export async function killDuringUpdate(newDirectory: () => string, target: KillTestCloud): Promise<void> {
+async function killDuringUpdate(newDirectory: () => string, target: KillTestCloud): Promise<void> {
   const probe = newDirectory();
   writeConfig(probe, target, 'kill-probe-update', 1);
   await cli(probe, target, ['apply', '--yes']);
