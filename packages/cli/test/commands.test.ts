@@ -347,7 +347,10 @@ ${extra}`;
     expect(plan.stdout).toContain('-/+ deployment/mnist-classifier');
     expect(plan.stdout).toContain('encryption cannot change in place');
     expect(plan.stdout).toContain('replicas: 1 → 2');
-    expect(plan.stdout).toContain('environment.API_TOKEN: "[redacted]" → "[redacted]"');
+    // A changed secret shows as a changed keyed hash, never as the value.
+    expect(plan.stdout).toMatch(
+      /environment\.API_TOKEN: "sealed:hmac-sha256:[\w-]+" → "sealed:hmac-sha256:[\w-]+"/,
+    );
     expect(plan.stdout).not.toContain('secret');
     const state = await runInProcess(['apply', '--yes', '--json'], {
       cwd,
@@ -357,7 +360,8 @@ ${extra}`;
     expect(state.code, state.stderr).toBe(0);
     expect(state.stdout).not.toContain('second-secret');
     const stateFile = readFileSync(join(cwd, '.mlscale', 'state', 'default.json'), 'utf8');
-    expect(stateFile).toContain('"API_TOKEN": "[redacted]"');
+    // The state keeps the spec as backends record it: the secret sealed.
+    expect(stateFile).toMatch(/"API_TOKEN": "sealed:hmac-sha256:[\w-]+"/);
     expect(stateFile).not.toContain('secret');
     expect(readFileSync(join(cwd, '.mlscale', 'audit.jsonl'), 'utf8')).not.toContain('secret');
   });

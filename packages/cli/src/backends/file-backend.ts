@@ -283,18 +283,23 @@ export function fileBackend(settings: FileBackendSettings): BackendV1 {
         });
       },
       async doPredict(name, request: PredictRequest, options) {
-        return transact(options, 'doPredict', (state) => {
-          existing(state, name);
-          // Doubles every input, so answers are checkable without a model runtime.
-          return {
-            modelName: name,
-            outputs: request.inputs.map((input) => ({
-              ...input,
-              name: `${input.name}_doubled`,
-              data: input.data.map((value) => (typeof value === 'number' ? value * 2 : value)),
-            })),
-          };
-        });
+        return transact(
+          options,
+          'doPredict',
+          (state) => {
+            existing(state, name);
+            // Doubles every input, so answers are checkable without a model runtime.
+            return {
+              modelName: name,
+              outputs: request.inputs.map((input) => ({
+                ...input,
+                name: `${input.name}_doubled`,
+                data: input.data.map((value) => (typeof value === 'number' ? value * 2 : value)),
+              })),
+            };
+          },
+          true,
+        );
       },
     },
     training: {
@@ -319,14 +324,22 @@ export function fileBackend(settings: FileBackendSettings): BackendV1 {
         });
       },
       async doGet(name, options) {
-        return transact(options, 'training.doGet', (state, now) => {
-          const found = state.jobs[name];
-          return found ? jobStatus(found, now) : undefined;
-        });
+        return transact(
+          options,
+          'training.doGet',
+          (state, now) => {
+            const found = state.jobs[name];
+            return found ? jobStatus(found, now) : undefined;
+          },
+          true,
+        );
       },
       async *doList(options) {
-        yield* transact(options, 'training.doList', (state, now) =>
-          Object.values(state.jobs).map((job) => jobStatus(job, now)),
+        yield* transact(
+          options,
+          'training.doList',
+          (state, now) => Object.values(state.jobs).map((job) => jobStatus(job, now)),
+          true,
         );
       },
       async doStop(name, options) {
@@ -368,11 +381,17 @@ export function fileBackend(settings: FileBackendSettings): BackendV1 {
       },
       async *doLogs(target, query, options) {
         const name = 'deployment' in target ? target.deployment : target.job;
-        const entries: LogEntry[] = transact(options, 'doLogs', (state) =>
-          state.logs
-            .filter((entry) => entry.target === name && (!query.since || new Date(entry.time) >= query.since))
-            .filter((entry) => !query.filter || entry.message.includes(query.filter))
-            .map((entry) => ({ time: new Date(entry.time), source: 'server', message: entry.message })),
+        const entries: LogEntry[] = transact(
+          options,
+          'doLogs',
+          (state) =>
+            state.logs
+              .filter(
+                (entry) => entry.target === name && (!query.since || new Date(entry.time) >= query.since),
+              )
+              .filter((entry) => !query.filter || entry.message.includes(query.filter))
+              .map((entry) => ({ time: new Date(entry.time), source: 'server', message: entry.message })),
+          true,
         );
         yield* query.limit ? entries.slice(-query.limit) : entries;
       },

@@ -256,6 +256,37 @@ describe('createMlscale', () => {
     expect(serialized).not.toContain('abc.def.ghi');
   });
 
+  it("masks a spec's secret values in an error that quotes them, in what it throws, logs and audits", async () => {
+    const backend = createInMemoryBackend();
+    const audit = memoryAuditSink();
+    const logged: string[] = [];
+    const client = createMlscale({
+      backend,
+      ...fast,
+      audit,
+      logger: {
+        debug() {},
+        info() {},
+        warn() {},
+        error: (message, fields) => logged.push(message, JSON.stringify(fields)),
+      },
+    });
+    backend.failNext(
+      'deployments.doCreate',
+      new MlscaleError({
+        code: 'InvalidSpec',
+        message:
+          "1 validation error detected: Value '{API_TOKEN=hunter2-plain-value}' at 'environment' failed",
+      }),
+    );
+    const error = await client
+      .deploy({ ...spec, environment: { API_TOKEN: 'hunter2-plain-value' } })
+      .catch((caught: unknown) => caught);
+    expect(MlscaleError.hasCode(error, 'InvalidSpec')).toBe(true);
+    expect((error as MlscaleError).message).toContain("Value '{API_TOKEN=[redacted]}'");
+    expect(JSON.stringify([audit.entries, logged])).not.toContain('hunter2-plain-value');
+  });
+
   it('writes audit entries as JSON lines, and a failing sink does not fail the operation', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'mlscale-audit-'));
     try {

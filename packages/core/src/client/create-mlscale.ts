@@ -2,7 +2,8 @@ import { userInfo } from 'node:os';
 import type { CallOptionsV1, DeploymentStatus } from '../backend/v1/index.js';
 import { terminalTrainingJobStates } from '../backend/v1/index.js';
 import { MlscaleError, toMlscaleError } from '../errors.js';
-import { sealDeploymentSpec } from '../secrets/seal-secrets.js';
+import { maskValues } from '../provider-utils/secret-memory.js';
+import { sealDeploymentSpec, sealSecrets, secretHashKey } from '../secrets/seal-secrets.js';
 import {
   alertRuleSchema,
   autoscalingPolicySchema,
@@ -101,12 +102,14 @@ export function createMlscale(settings: MlscaleSettings): MlscaleClient {
     options: OperationOptions,
   ): Promise<DeploymentStatus> {
     assertCapabilities(backend, deploymentNeeds(spec), 'deployment');
-    return mutate(operation, spec.name, sealDeploymentSpec(spec), async () => {
-      const status = await call(operation, spec.name, options.signal, (callOptions) =>
-        backend.deployments.doUpdate(spec, callOptions),
-      );
-      return settle(operation, status, options);
-    });
+    return mutate(operation, spec.name, sealDeploymentSpec(spec), () =>
+      withSecretsMasked(spec, async () => {
+        const status = await call(operation, spec.name, options.signal, (callOptions) =>
+          backend.deployments.doUpdate(spec, callOptions),
+        );
+        return settle(operation, status, options);
+      }),
+    );
   }
 
   /** The recorded spec with `input` applied, validated. */
@@ -137,12 +140,14 @@ export function createMlscale(settings: MlscaleSettings): MlscaleClient {
     async deploy(input, options = {}) {
       const spec = parseSpec(deploymentSpecSchema, input, 'deployment spec');
       assertCapabilities(backend, deploymentNeeds(spec), 'deployment');
-      return mutate('deploy', spec.name, sealDeploymentSpec(spec), async () => {
-        const status = await call('deploy', spec.name, options.signal, (callOptions) =>
-          backend.deployments.doCreate(spec, callOptions),
-        );
-        return settle('deploy', status, options);
-      });
+      return mutate('deploy', spec.name, sealDeploymentSpec(spec), () =>
+        withSecretsMasked(spec, async () => {
+          const status = await call('deploy', spec.name, options.signal, (callOptions) =>
+            backend.deployments.doCreate(spec, callOptions),
+          );
+          return settle('deploy', status, options);
+        }),
+      );
     },
 
     async update(input, options = {}) {
@@ -395,6 +400,31 @@ async function* untilAborted<T>(
   } catch (error) {
     if (signal?.aborted && MlscaleError.hasCode(error, 'Aborted')) return;
     throw error;
+  }
+}
+
+/**
+ * Runs `run`, and if it fails, masks the spec's secret values in the error: a cloud's validation error
+ * may quote the request (the container's environment) it refused. The SDK error it came from is
+ * dropped from such an error, since it quotes them too.
+ */
+async function withSecretsMasked<T>(spec: DeploymentSpec, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!MlscaleError.isInstance(error)) throw error;
+    const values = sealSecrets(spec, secretHashKey(spec.name)).secrets.map((secret) => secret.value);
+    const message = maskValues(error.message, values);
+    if (message === error.message) throw error;
+    throw new MlscaleError({
+      code: error.code,
+      message,
+      retryable: error.retryable,
+      ...(error.provider ? { provider: error.provider } : {}),
+      ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
+      ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+      issues: error.issues.map((issue) => ({ path: issue.path, message: maskValues(issue.message, values) })),
+    });
   }
 }
 

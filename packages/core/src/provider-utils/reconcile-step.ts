@@ -32,6 +32,11 @@ export interface ReconcileStepHooks<Observation> {
   save(record: DeploymentRecord, observation: Observation, signal: AbortSignal | undefined): Promise<void>;
   /** The status after the step; undefined once the deployment is gone. */
   status(signal: AbortSignal | undefined): Promise<DeploymentStatus | undefined>;
+  /**
+   * Masks secret values a cloud's error may quote (the adapter's `SecretMemory.mask`), before the reason
+   * is recorded or thrown. Patterns (tokens, signatures, URL userinfo) are masked either way.
+   */
+  mask?: (text: string) => string;
 }
 
 /** What one step did: nothing left to do, work under way, or a need it cannot meet here. */
@@ -77,7 +82,8 @@ export async function reconcileStep<Observation>(
     ) {
       throw failure;
     }
-    const reason = redactText(failure.message).slice(0, maximumReasonLength);
+    const mask = hooks.mask ?? ((text: string) => text);
+    const reason = mask(redactText(failure.message)).slice(0, maximumReasonLength);
     const abandoned = abandonRequest(
       record,
       `The change to spec ${shortHash(record.desiredHash)} was refused: ${reason}`,
@@ -91,8 +97,8 @@ export async function reconcileStep<Observation>(
       retryable: false,
       ...(failure.statusCode === undefined ? {} : { statusCode: failure.statusCode }),
       message: restored
-        ? `${withStop(failure.message)} Deployment '${hooks.name}' keeps serving spec ${shortHash(abandoned.desiredHash)}; the change was not made.`
-        : `${withStop(failure.message)} Deployment '${hooks.name}' is Failed; fix the cause and deploy again, or delete it.`,
+        ? `${withStop(mask(failure.message))} Deployment '${hooks.name}' keeps serving spec ${shortHash(abandoned.desiredHash)}; the change was not made.`
+        : `${withStop(mask(failure.message))} Deployment '${hooks.name}' is Failed; fix the cause and deploy again, or delete it.`,
       cause: caught,
     });
   }

@@ -11,6 +11,17 @@ const spec = deploymentSpecSchema.parse({
 });
 
 describe('secret memory', () => {
+  it('masks the values it knows in text, and says what blocks a spec it cannot unseal', () => {
+    const memory = createSecretMemory();
+    memory.remember(spec);
+    expect(memory.mask("Value 'sk-live-1' at 'environment.API_TOKEN' and postgres://app:pw@db/app")).toBe(
+      "Value '[redacted]' at 'environment.API_TOKEN' and [redacted]",
+    );
+    const blocked = createSecretMemory().resolve(sealDeploymentSpec(spec));
+    expect(blocked).toEqual({ blocked: expect.stringContaining('environment.API_TOKEN') });
+    expect(memory.resolve(sealDeploymentSpec(spec))).toEqual({ spec });
+  });
+
   it('gives back the values behind seals this process saw', () => {
     const memory = createSecretMemory();
     memory.remember(spec);

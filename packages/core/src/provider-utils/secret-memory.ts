@@ -1,4 +1,5 @@
 import { MlscaleError } from '../errors.js';
+import { redactedMarker } from '../redact.js';
 import {
   isSealedValue,
   sealedValuesIn,
@@ -22,8 +23,22 @@ export interface SecretMemory {
    * hash. Throws `InvalidSpec` naming each value neither knows.
    */
   unseal(spec: DeploymentSpec, lookup?: (path: string) => string | undefined): DeploymentSpec;
-  /** Whether `spec` has sealed values this process cannot resolve on its own. */
+  /** Paths of the sealed values in `spec` this process cannot resolve on its own. */
   missing(spec: DeploymentSpec): string[];
+  /**
+   * `spec` unsealed for running a container, or what blocks it: the paths whose values neither this
+   * process nor `lookup` knows (a reconcile step reports `{ blocked }` instead of guessing).
+   */
+  resolve(
+    spec: DeploymentSpec,
+    lookup?: (path: string) => string | undefined,
+  ): { spec: DeploymentSpec } | { blocked: string };
+  /**
+   * `text` with every secret value this process knows replaced by `[redacted]`: for cloud error
+   * messages that quote a request (a validation error that echoes the container's environment) before
+   * they are recorded, shown or thrown.
+   */
+  mask(text: string): string;
 }
 
 export function createSecretMemory(): SecretMemory {
@@ -45,7 +60,7 @@ export function createSecretMemory(): SecretMemory {
     return undefined;
   };
 
-  return {
+  const memory: SecretMemory = {
     remember(spec) {
       for (const secret of sealSecrets(spec, secretHashKey(spec.name)).secrets)
         values.set(secret.sealed, secret.value);
@@ -84,5 +99,33 @@ export function createSecretMemory(): SecretMemory {
         .filter(({ sealed }) => !values.has(sealed))
         .map(({ path }) => path);
     },
+    resolve(spec, lookup) {
+      try {
+        return { spec: memory.unseal(spec, lookup) };
+      } catch (error) {
+        if (!MlscaleError.hasCode(error, 'InvalidSpec')) throw error;
+        const paths = error.issues.map((issue) => issue.path);
+        return {
+          blocked: `the values behind ${paths.join(', ')} are known neither here nor in the serving container; run the update again with them`,
+        };
+      }
+    },
+    mask(text) {
+      return maskValues(text, values.values());
+    },
   };
+  return memory;
+}
+
+/** Values shorter than this are not masked: they would match ordinary words. */
+const shortestMasked = 4;
+
+/** `text` with each of `secrets` replaced by `[redacted]`, the longest first. */
+export function maskValues(text: string, secrets: Iterable<string>): string {
+  let masked = text;
+  const ordered = [...secrets]
+    .filter((secret) => secret.length >= shortestMasked)
+    .sort((a, b) => b.length - a.length);
+  for (const secret of ordered) masked = masked.split(secret).join(redactedMarker);
+  return masked;
 }
