@@ -37,6 +37,38 @@ describe('waitFor', () => {
     expect(clock.delays).toEqual([100, 200]);
   });
 
+  it('starts the delays over when a check reports new progress, if asked', async () => {
+    const checks: WaitResult<string>[] = [
+      { state: 'RETRY', progress: 'creating the endpoint' },
+      { state: 'RETRY', progress: 'creating the endpoint' },
+      { state: 'RETRY', progress: 'creating the endpoint' },
+      { state: 'RETRY', progress: 'deploying the model' },
+      { state: 'RETRY', progress: 'deploying the model' },
+      { state: 'SUCCESS', value: 'serving' },
+    ];
+    const steady = fakeClock();
+    await waitFor({
+      description: 'x',
+      check: sequence(checks),
+      minDelayMs: 100,
+      maxDelayMs: 10_000,
+      random: () => 1,
+      ...steady,
+    });
+    expect(steady.delays).toEqual([100, 200, 400, 800, 1600]);
+    const restarting = fakeClock();
+    await waitFor({
+      description: 'x',
+      check: sequence(checks),
+      minDelayMs: 100,
+      maxDelayMs: 10_000,
+      random: () => 1,
+      restartDelaysOnProgress: true,
+      ...restarting,
+    });
+    expect(restarting.delays).toEqual([100, 200, 400, 100, 200]);
+  });
+
   it('throws the failure reason on a FAILURE state', async () => {
     const clock = fakeClock();
     const error = await waitFor({

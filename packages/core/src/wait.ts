@@ -21,6 +21,12 @@ export interface WaitOptions<T> {
   signal?: AbortSignal;
   /** Called after each RETRY check. */
   onProgress?: (result: WaitResult<T>, elapsedMs: number) => void;
+  /**
+   * Start the delays over at `minDelayMs` whenever a check reports new `progress`: for a wait that drives
+   * work step by step (a reconcile loop), where a step that moved on is likely followed by another soon.
+   * Default false (delays only grow, as the AWS SDK's waiters do).
+   */
+  restartDelaysOnProgress?: boolean;
   /** Clock and sleep, for tests. */
   now?: () => number;
   sleep?: (milliseconds: number, signal?: AbortSignal) => Promise<void>;
@@ -45,6 +51,7 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<T> {
 
   for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) throw abortedError(signal, `Waiting for ${options.description}`);
+    const progressBefore = lastProgress;
     const result = await options.check(signal);
     if (result.state === 'SUCCESS') return result.value;
     if (result.state === 'FAILURE') {
@@ -55,6 +62,7 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<T> {
       });
     }
     if (result.progress) lastProgress = result.progress;
+    if (options.restartDelaysOnProgress && attempt > 1 && lastProgress !== progressBefore) attempt = 1;
     const elapsed = now() - started;
     options.onProgress?.(result, elapsed);
     const remaining = maxWaitMs - elapsed;

@@ -87,6 +87,8 @@ function reconcileUntil(
     description: `deployment '${name}' to ${goal}`,
     maxWaitMs: options.timeoutMs ?? defaultDeploymentTimeoutMs,
     ...polling,
+    // Each reconcile step may start the next operation: a step that moved on is checked again soon.
+    restartDelaysOnProgress: true,
     ...(options.signal ? { signal: options.signal } : {}),
     check: async (signal) =>
       done(
