@@ -143,8 +143,9 @@ describe('deploy', () => {
       authMode: 'AMLToken',
       deployments: [{ instanceType: 'Standard_NC4as_T4_v3' }],
     });
-    // `latest` is pinned to the version registered when the spec was recorded.
-    expect(status.spec.model).toEqual({ name: 'tokened', version: 1 });
+    // The record keeps `latest` as asked; the deployment serves the version registered when it was made.
+    expect(status.spec.model).toEqual({ name: 'tokened', version: 'latest' });
+    expect(status.traffic).toEqual([{ version: 'tokened-v1', weight: 100 }]);
     const start = emulator.requests.length;
     const answer = await client.predict('tokened-api', request);
     expect(answer.outputs[0]?.data).toEqual([5]);

@@ -67,6 +67,45 @@ describe('what Azure refuses, the emulator refuses', () => {
     );
   });
 
+  it('refuses a write to an endpoint or deployment while an operation runs on it: 409 RequestConflict', async () => {
+    await createEndpoint('held-ep', { properties: { authMode: 'Key', properties: { 'made-by': 'test' } } });
+    const endpointPath = `${workspace}/onlineEndpoints/held-ep${api}`;
+    const body = { location: 'eastus', properties: { authMode: 'Key', properties: { 'made-by': 'test' } } };
+    const updating = await send('PUT', endpointPath, body);
+    expect(updating.body.properties.provisioningState).toBe('Updating');
+    for (const write of [
+      send('PUT', endpointPath, body),
+      send('PATCH', endpointPath, { tags: { a: 'b' } }),
+    ]) {
+      const answer = await write;
+      expect(answer.status).toBe(409);
+      expect(answer.body.error.code).toBe('RequestConflict');
+      expect(answer.body.error.message).toContain('provisioning state is not terminal');
+    }
+    await pollUntil(
+      emulator,
+      String(updating.headers['azure-asyncoperation']),
+      (answer) => answer.body.status === 'Succeeded',
+    );
+    expect((await send('PATCH', endpointPath, { tags: { a: 'b' } })).status).toBe(202);
+
+    const deploymentPath = `${workspace}/onlineEndpoints/held-ep/deployments/blue${api}`;
+    const deployment = { location: 'eastus', properties: { endpointComputeType: 'Managed' } };
+    expect((await send('PUT', deploymentPath, deployment)).body.properties.provisioningState).toBe(
+      'Creating',
+    );
+    for (const write of [
+      send('PUT', deploymentPath, deployment),
+      send('PATCH', deploymentPath, { sku: { capacity: 2 } }),
+    ]) {
+      const answer = await write;
+      expect(answer.status).toBe(409);
+      expect(answer.body.error.code).toBe('RequestConflict');
+    }
+    // A request that is wrong in itself is answered for that first.
+    expect((await send('PATCH', deploymentPath, { sku: { capacity: 0 } })).status).toBe(400);
+  });
+
   it('holds tags to ARM limits: 50 tags, 256-character values, no reserved characters in names', async () => {
     const endpoint = (tags: Record<string, string>) =>
       send('PUT', `${workspace}/onlineEndpoints/tagged-ep${api}`, {

@@ -20,7 +20,7 @@ import { deploymentOptions } from './deployment-options.js';
 import { endpointTags, recordOf, saveRecord } from './deployment-record-store.js';
 import { statusOf } from './deployment-status.js';
 import { advanceDeployment } from './deployment-steps.js';
-import { pinModelVersions } from './deployment-targets.js';
+import { assertModelsRegistered } from './deployment-targets.js';
 import { managedByValue, propertyNames } from './resource-names.js';
 import { scoreRequest } from './scoring-request.js';
 import { machineLearningItems } from './sdk-pages.js';
@@ -71,6 +71,7 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
           advanceDeployment({ context, name, record, observation, secrets, signal: stepSignal }),
         save: (record, _observation, stepSignal) => saveRecord(context, name, record, stepSignal),
         status: (stepSignal) => status(name, stepSignal),
+        mask: secrets.mask,
       },
       signal,
     );
@@ -109,10 +110,10 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
     });
 
   return {
-    async doCreate(input, options) {
+    async doCreate(spec, options) {
       const { signal } = options;
-      deploymentOptions(input);
-      const spec = await pinModelVersions(context, input, signal);
+      deploymentOptions(spec);
+      await assertModelsRegistered(context, spec, signal);
       const existing = await observeEndpoint(context, spec.name, signal);
       if (!existing) {
         secrets.remember(spec);
@@ -145,10 +146,10 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
       return created;
     },
 
-    async doUpdate(input, options) {
+    async doUpdate(spec, options) {
       const { signal } = options;
-      deploymentOptions(input);
-      const spec = await pinModelVersions(context, input, signal);
+      deploymentOptions(spec);
+      await assertModelsRegistered(context, spec, signal);
       const seen = await observe(spec.name, signal);
       if (!seen || seen.record.deleting) throw notFound(spec.name);
       secrets.remember(spec);

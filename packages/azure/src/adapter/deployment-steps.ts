@@ -7,6 +7,7 @@ import { provisioningStateOf } from './deployment-observation.js';
 import { deploymentOptions } from './deployment-options.js';
 import { resolveTargets } from './deployment-targets.js';
 import { collectGarbage } from './garbage-collection.js';
+import { modelReferenceValues } from './model-reference-values.js';
 import type { StepContext } from './step-context.js';
 import { ensureCapacity, ensureTargetDeployments } from './target-deployments.js';
 import { provider } from './to-mlscale-error.js';
@@ -68,7 +69,10 @@ export async function advanceDeployment(step: StepContext): Promise<StepOutcome>
     return 'progressing';
   }
 
-  const targets = await resolveTargets(context, desired, observation, signal);
+  const targets = await resolveTargets(context, desired, observation, signal, () =>
+    modelReferenceValues(step),
+  );
+  if (!Array.isArray(targets)) return targets;
   const deployments = await ensureTargetDeployments(step, targets, options);
   if (deployments !== 'ready') return deployments === 'progressing' ? 'progressing' : deployments;
   await reconcileTargetAutoscaling(step, targets);

@@ -15,6 +15,8 @@ export interface PlannedTarget {
   weight: number;
   /** `modelReferenceKey(model)`: what the deployment serving it is tagged with. */
   referenceKey: string;
+  /** Where in the spec it is (`model`, `traffic[1].model`), the first place when it is there twice. */
+  field: string;
   /** The deployment serving it: known from the reference alone, or found by its tag. */
   deploymentName?: string;
 }
@@ -47,7 +49,7 @@ function pinnedVersion(model: ModelReference): { modelName: string; version: str
 export function plannedTargets(spec: DeploymentSpec, snapshot: EndpointSnapshot): PlannedTarget[] {
   const entries = spec.traffic ?? [{ model: spec.model, weight: 100 }];
   const targets: PlannedTarget[] = [];
-  for (const entry of entries) {
+  for (const [index, entry] of entries.entries()) {
     const referenceKey = modelReferenceKey(entry.model);
     const same = targets.find((target) => target.referenceKey === referenceKey);
     if (same) {
@@ -65,6 +67,7 @@ export function plannedTargets(spec: DeploymentSpec, snapshot: EndpointSnapshot)
       model: entry.model,
       weight: entry.weight,
       referenceKey,
+      field: spec.traffic ? `traffic[${index}].model` : 'model',
       ...(deploymentName ? { deploymentName } : {}),
     });
   }
@@ -104,23 +107,38 @@ function toTarget(
   };
 }
 
+/** A spec's model references with the values behind their sealed parts, or what blocks reading them. */
+export type ModelReferenceValues = () => Promise<{ spec: DeploymentSpec } | { blocked: string }>;
+
 /**
  * The spec's targets with their model versions: from the reference, from the deployment already
- * serving it, or by registering the artifact (local files uploaded, content-addressed) under the
- * endpoint's name, tagged with it so deletion finds it. Creates models before anything uses them.
+ * serving it (which keeps the version `latest` resolved to on its `mlscale-model` tag), or by resolving
+ * it: `latest` to the version registered now, an artifact by registering it (local files uploaded,
+ * content-addressed) under the endpoint's name, tagged with it so deletion finds it. Creates models
+ * before anything uses them. `spec` is the recorded (sealed) spec, which the deployments' tags are keyed
+ * on; an artifact is registered from `values` (its URL with a SAS signature, say), asked for only then.
  */
 export async function resolveTargets(
   context: AdapterContext,
   spec: DeploymentSpec,
   snapshot: EndpointSnapshot,
   signal: AbortSignal | undefined,
-): Promise<DeploymentTarget[]> {
+  values: ModelReferenceValues,
+): Promise<DeploymentTarget[] | { blocked: string }> {
   const resolved: DeploymentTarget[] = [];
-  for (const [index, planned] of plannedTargets(spec, snapshot).entries()) {
-    const field = spec.traffic ? `traffic[${index}].model` : 'model';
-    const target =
-      knownTarget(context, planned, snapshot) ??
-      toTarget(context, planned, await resolveModel(context, spec.name, planned.model, field, signal));
+  let revealed: Awaited<ReturnType<ModelReferenceValues>> | undefined;
+  for (const planned of plannedTargets(spec, snapshot)) {
+    let target = knownTarget(context, planned, snapshot);
+    if (!target) {
+      revealed ??= await values();
+      if ('blocked' in revealed) return revealed;
+      const model = modelAt(revealed.spec, planned.field);
+      target = toTarget(
+        context,
+        planned,
+        await resolveModel(context, spec.name, model, planned.field, signal),
+      );
+    }
     const same = resolved.find((item) => item.deploymentName === target.deploymentName);
     if (same) same.weight += target.weight;
     else resolved.push(target);
@@ -128,18 +146,27 @@ export async function resolveTargets(
   return resolved;
 }
 
+/** The model reference at `field` (`model`, `traffic[1].model`) of a spec. */
+function modelAt(spec: DeploymentSpec, field: string): ModelReference {
+  const index = /^traffic\[(\d+)\]\.model$/.exec(field)?.[1];
+  const model = index === undefined ? spec.model : spec.traffic?.[Number(index)]?.model;
+  if (!model) throw new Error(`the spec has no model reference at ${field}`);
+  return model;
+}
+
 /**
- * `latest` in a spec's model references replaced by the version registered now, so the recorded spec
- * names what is deployed and a later reconcile does not roll out a version registered meanwhile.
+ * Checks that the registered models a spec names exist (`latest`: that some version is registered),
+ * before anything is recorded. The spec keeps `latest` as asked: which version it is gets decided when
+ * its deployment is created, and kept on that deployment's tags.
  */
-export async function pinModelVersions(
+export async function assertModelsRegistered(
   context: AdapterContext,
   spec: DeploymentSpec,
   signal: AbortSignal | undefined,
-): Promise<DeploymentSpec> {
+): Promise<void> {
   const { settings } = context;
-  const pin = async (model: ModelReference, field: string): Promise<ModelReference> => {
-    if (!('name' in model)) return model;
+  const check = async (model: ModelReference, field: string): Promise<void> => {
+    if (!('name' in model)) return;
     if (model.version !== 'latest') {
       const found = await context.find(
         `Reading model '${model.name}' version ${model.version}`,
@@ -154,61 +181,47 @@ export async function pinModelVersions(
         signal,
       );
       if (!found) throw notRegistered(`${model.name} version ${model.version}`, field);
-      return model;
+      return;
     }
-    const container = await context.find(
-      `Reading model '${model.name}'`,
-      (clients) =>
-        clients.machineLearning.modelContainers.get(settings.resourceGroup, settings.workspace, model.name, {
-          abortSignal: signal,
-        }),
-      signal,
-    );
-    const latest = Number(container?.properties.latestVersion);
-    if (!Number.isInteger(latest) || latest < 1) throw notRegistered(model.name, field);
-    return { ...model, version: latest };
+    await latestVersion(context, model.name, field, signal);
   };
-  const model = await pin(spec.model, 'model');
-  const traffic = spec.traffic
-    ? await Promise.all(
-        spec.traffic.map(async (entry, index) => ({
-          ...entry,
-          model: await pin(entry.model, `traffic[${index}].model`),
-        })),
-      )
-    : undefined;
-  return { ...spec, model, ...(traffic ? { traffic } : {}) };
+  await check(spec.model, 'model');
+  for (const [index, entry] of (spec.traffic ?? []).entries())
+    await check(entry.model, `traffic[${index}].model`);
 }
 
-async function resolveModel(
+/** The latest registered version of a model; `NotFound` when none is. */
+async function latestVersion(
   context: AdapterContext,
-  endpointName: string,
-  model: ModelReference,
+  name: string,
   field: string,
   signal: AbortSignal | undefined,
-): Promise<{ modelName: string; version: string }> {
+): Promise<string> {
   const { settings } = context;
-  if ('name' in model) {
-    // Only an unpinned `latest` gets here (records written before pinning).
-    const container = await context.find(
-      `Reading model '${model.name}'`,
-      (clients) =>
-        clients.machineLearning.modelContainers.get(settings.resourceGroup, settings.workspace, model.name, {
-          abortSignal: signal,
-        }),
-      signal,
-    );
-    const latest = container?.properties.latestVersion;
-    if (!latest) throw notRegistered(model.name, field);
-    return { modelName: model.name, version: latest };
-  }
-  // An artifact: registered under the endpoint's name, once per distinct content or URI.
-  assertAzureReadable(model.uri, `${field}.uri`);
-  const localPath = localPathOf(model.uri);
-  const sha256 = localPath === undefined ? undefined : (await hashArtifact(localPath, `${field}.uri`)).sha256;
-  const found = await context.call(
+  const container = await context.find(
+    `Reading model '${name}'`,
+    (clients) =>
+      clients.machineLearning.modelContainers.get(settings.resourceGroup, settings.workspace, name, {
+        abortSignal: signal,
+      }),
+    signal,
+  );
+  const latest = Number(container?.properties.latestVersion);
+  if (!Number.isInteger(latest) || latest < 1) throw notRegistered(name, field);
+  return String(latest);
+}
+
+/** The model versions registered under an endpoint's name, with what they were registered from. */
+export function endpointModelVersions(
+  context: AdapterContext,
+  endpointName: string,
+  signal: AbortSignal | undefined,
+): Promise<{ version: string; modelUri: string; sha256: string | undefined }[]> {
+  const { settings } = context;
+  return context.call(
     `Listing versions of model '${endpointName}'`,
     async (clients) => {
+      const found: { version: string; modelUri: string; sha256: string | undefined }[] = [];
       try {
         for await (const version of machineLearningItems(
           clients,
@@ -221,19 +234,44 @@ async function resolveModel(
             },
           ),
         )) {
-          const tags = version.properties.tags ?? {};
-          const sameContent = sha256 !== undefined && tags[tagNames.sha256] === sha256;
-          const sameUri = sha256 === undefined && version.properties.modelUri === model.uri;
-          if ((sameContent || sameUri) && version.name) return version.name;
+          if (!version.name) continue;
+          found.push({
+            version: version.name,
+            modelUri: version.properties.modelUri ?? '',
+            sha256: version.properties.tags?.[tagNames.sha256] ?? undefined,
+          });
         }
       } catch (error) {
         if (!isNotFound(error)) throw error;
       }
-      return undefined;
+      return found;
     },
     signal,
   );
-  if (found) return { modelName: endpointName, version: found };
+}
+
+/** A model reference (with its values) as a model version: `latest` read now, an artifact registered. */
+async function resolveModel(
+  context: AdapterContext,
+  endpointName: string,
+  model: ModelReference,
+  field: string,
+  signal: AbortSignal | undefined,
+): Promise<{ modelName: string; version: string }> {
+  if ('name' in model) {
+    // Only `latest` gets here, before the deployment that keeps what it resolved to exists.
+    return { modelName: model.name, version: await latestVersion(context, model.name, field, signal) };
+  }
+  // An artifact: registered under the endpoint's name, once per distinct content or URI.
+  assertAzureReadable(model.uri, `${field}.uri`);
+  const localPath = localPathOf(model.uri);
+  const sha256 = localPath === undefined ? undefined : (await hashArtifact(localPath, `${field}.uri`)).sha256;
+  const found = (await endpointModelVersions(context, endpointName, signal)).find((version) =>
+    sha256 !== undefined ? version.sha256 === sha256 : version.modelUri === model.uri,
+  );
+  if (found) return { modelName: endpointName, version: found.version };
+  // Azure reads the artifact itself, so the version's modelUri is the URL with its SAS signature; the
+  // version's tags, the deployment's and the record name it only by the endpoint and a hash.
   const registered = await registerModel(
     context,
     { name: endpointName, path: model.uri, format: model.format, metadata: {}, lineage: {} },

@@ -1,6 +1,7 @@
 import type { OnlineDeployment } from '@azure/arm-machinelearning';
-import { MlscaleError, redactedMarker, sealSecrets, secretHashKey } from '@mlscale/core';
-import type { AdapterContext } from './adapter-context.js';
+import { MlscaleError } from '@mlscale/core';
+import { containerEnvironmentLookup } from './container-environment.js';
+import type { StepContext } from './step-context.js';
 import { provider } from './to-mlscale-error.js';
 
 /** Log lines kept in a failure reason. */
@@ -9,15 +10,15 @@ const reasonLines = 3;
 /**
  * Why a deployment is Failed, in Azure's words: the 2022-10-01 deployment resource carries no error, so
  * the reason is read from the inference server's container log (`getLogs`), its error lines first.
- * Values of the deployment's secret environment variables are masked, so a container that prints its
- * environment does not put secrets into statuses, records or errors.
+ * Secret values are masked (the secret memory's `mask`), so a container that prints its environment does
+ * not put secrets into statuses, records or errors: a process that did not deploy this version first
+ * learns the values from Azure's copy of the container's environment, where they seal to the record.
  */
 export async function provisioningFailureReason(
-  context: AdapterContext,
-  endpoint: string,
+  step: StepContext,
   deployment: OnlineDeployment,
-  signal: AbortSignal | undefined,
 ): Promise<string> {
+  const { context, name: endpoint, record, secrets, signal } = step;
   const name = deployment.name ?? '';
   const { resourceGroup, workspace } = context.settings;
   let content = '';
@@ -44,20 +45,11 @@ export async function provisioningFailureReason(
   const errors = lines.filter((line) => /error|fail|crash|exception/i.test(line));
   const chosen = (errors.length > 0 ? errors : lines).slice(-reasonLines);
   const log = chosen.length > 0 ? `; its log says: ${chosen.join(' | ')}` : '; read its logs for the cause';
-  return masked(
+  // Only for what it teaches the memory; a value known nowhere is not in the container either.
+  secrets.resolve(record.desired, containerEnvironmentLookup(deployment));
+  return secrets.mask(
     `deployment '${endpoint}/${name}' failed to provision (provisioningState Failed)${log}`,
-    deployment,
-    endpoint,
   );
-}
-
-function masked(text: string, deployment: OnlineDeployment, endpoint: string): string {
-  const variables = (deployment.properties.environmentVariables ?? {}) as Record<string, string>;
-  let result = text;
-  for (const secret of sealSecrets(variables, secretHashKey(endpoint)).secrets) {
-    if (secret.value.length >= 4) result = result.split(secret.value).join(redactedMarker);
-  }
-  return result;
 }
 
 /** The refusal a failed provisioning is: not retried, and the change is abandoned. */

@@ -1,6 +1,7 @@
 import type { OnlineDeployment } from '@azure/arm-machinelearning';
-import { type DeploymentSpec, sealedValuesIn, sealValue, secretHashKey } from '@mlscale/core';
+import { type DeploymentSpec, secretHashKey } from '@mlscale/core';
 import { markStarted, recordPhase, rolloutStarted } from '@mlscale/core/provider-utils';
+import { containerEnvironmentLookup } from './container-environment.js';
 import { deploymentBody, ensureServerEnvironment, initialCapacity } from './deployment-bodies.js';
 import { configDifference } from './deployment-config.js';
 import {
@@ -44,15 +45,16 @@ export async function ensureTargetDeployments(
       continue;
     }
     if (existing && state === 'Failed' && rolloutStarted(record)) {
-      const reason = await provisioningFailureReason(context, name, existing, signal);
+      const reason = await provisioningFailureReason(step, existing);
       throw provisioningRefusal(reason, describeTraffic(observation.endpoint.properties.traffic));
     }
     const capacity =
       desired.autoscaling && existing?.sku?.capacity ? existing.sku.capacity : initialCapacity(desired);
     const sealedBody = deploymentBody(context, desired, options, target, location, capacity);
     if (existing && state === 'Succeeded' && !configDifference(existing, sealedBody, secretKey)) continue;
-    const spec = unsealed(step, existing);
-    if (typeof spec === 'string') return { blocked: spec };
+    const resolved = unsealed(step, target, existing);
+    if ('blocked' in resolved) return resolved;
+    const { spec } = resolved;
     if (!options.environmentId) await ensureServerEnvironment(context, name, target.modelName, signal);
     const body = deploymentBody(context, spec, options, target, location, capacity);
     const { resourceGroup, workspace } = context.settings;
@@ -108,27 +110,22 @@ export async function ensureCapacity(step: StepContext, targets: DeploymentTarge
 }
 
 /**
- * The desired spec with its sealed values replaced by the values: remembered by this process, else
- * taken from the container Azure already runs (this deployment's own, else the serving one's) when it
- * seals to the recorded hash. A reason when some value is known nowhere.
+ * The spec a target's container runs, its sealed values replaced by the values: remembered by this
+ * process, else taken from the container Azure already runs (this deployment's own, else the serving
+ * one's) when they seal to the recorded hash; `blocked` when some value is known nowhere. The container
+ * serves the target's model version (Azure reads an artifact, SAS signature and all, through that
+ * version), so the spec's own model references are not needed, nor unsealed, here.
  */
-function unsealed(step: StepContext, existing: OnlineDeployment | undefined): DeploymentSpec | string {
-  const { record, observation, secrets, name } = step;
-  const source = existing ?? primaryDeployment(observation);
-  const variables = (source?.properties.environmentVariables ?? {}) as Record<string, string | null>;
-  const lookup = (path: string) =>
-    path.startsWith('environment.') ? (variables[path.slice('environment.'.length)] ?? undefined) : undefined;
-  const secretKey = secretHashKey(name);
-  const notRemembered = new Set(secrets.missing(record.desired));
-  const unknown = sealedValuesIn(record.desired)
-    .filter(({ path }) => notRemembered.has(path))
-    .filter(({ path, sealed }) => {
-      const offered = lookup(path);
-      return offered === undefined || sealValue(offered, secretKey) !== sealed;
-    })
-    .map(({ path }) => path);
-  if (unknown.length > 0) {
-    return `the values behind ${unknown.join(', ')} are known neither to this process nor to the running container; run update with them`;
-  }
-  return secrets.unseal(record.desired, lookup);
+function unsealed(
+  step: StepContext,
+  target: DeploymentTarget,
+  existing: OnlineDeployment | undefined,
+): { spec: DeploymentSpec } | { blocked: string } {
+  const { record, observation, secrets } = step;
+  const { traffic: _traffic, ...rest } = record.desired;
+  const served: DeploymentSpec = {
+    ...rest,
+    model: { name: target.modelName, version: Number(target.version) },
+  };
+  return secrets.resolve(served, containerEnvironmentLookup(existing ?? primaryDeployment(observation)));
 }

@@ -22,6 +22,9 @@ describe('toMlscaleError', () => {
     [403, 'AuthorizationFailed', 'Unauthorized', false],
     [404, 'ResourceNotFound', 'NotFound', false],
     [409, 'Conflict', 'Conflict', false],
+    // An operation in progress on the resource: the same request goes through once it ends.
+    [409, 'RequestConflict', 'Conflict', true],
+    [409, 'AnotherOperationInProgress', 'Conflict', true],
     [429, 'TooManyRequests', 'Throttled', true],
     [500, 'InternalServerError', 'BackendFailure', true],
     [503, 'ServiceUnavailable', 'BackendFailure', true],

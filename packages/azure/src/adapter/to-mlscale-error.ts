@@ -17,6 +17,23 @@ function isRestError(error: unknown): error is RestErrorLike {
 
 const quotaCodes = /quota|limitexceeded|notenoughcores|outofcapacity/i;
 
+/**
+ * 409 codes that mean "an operation is already running on the resource": ARM's `RequestConflict` for a
+ * resource whose provisioning state is not terminal, and the `AnotherOperationInProgress` some providers
+ * answer. The same request can succeed once that operation ends, so it is retried; any other 409 (the
+ * resource is being deleted, it exists already) is a refusal.
+ */
+const operationInProgressCodes = new Set([
+  'requestconflict',
+  'anotheroperationinprogress',
+  'operationinprogress',
+]);
+
+/** Whether an Azure answer says an operation in progress on the resource refused this one for now. */
+function isOperationInProgress(statusCode: number | undefined, serviceCode: string | undefined): boolean {
+  return statusCode === 409 && operationInProgressCodes.has((serviceCode ?? '').toLowerCase());
+}
+
 function codeFor(statusCode: number | undefined, serviceCode: string | undefined): MlscaleErrorCode {
   if (serviceCode && quotaCodes.test(serviceCode)) return 'QuotaExceeded';
   switch (statusCode) {
@@ -65,8 +82,12 @@ export function toMlscaleError(error: unknown, what: string): MlscaleError {
       cause: error,
       ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-      // A 5xx, a timeout or a connection failure (no status) may pass; a 4xx other than 408/429 will not.
-      retryable: isTransient(error.statusCode) || code === 'Throttled',
+      // A 5xx, a timeout or a connection failure (no status) may pass, and so does an operation that
+      // holds the resource; another 4xx (but 408 and 429) will not.
+      retryable:
+        isTransient(error.statusCode) ||
+        code === 'Throttled' ||
+        isOperationInProgress(error.statusCode, error.code),
     });
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -41,7 +41,8 @@ export interface AzureMlEmulatorInspection {
   isMutating(operation: string): boolean;
   /**
    * Makes the next `count` requests of `operation` fail before the emulator acts, as ARM answers:
-   * `accessDenied` 403 AuthorizationFailed, `serverError` 500, `throttling` 429 with Retry-After.
+   * `accessDenied` 403 AuthorizationFailed, `serverError` 500, `throttling` 429 with Retry-After,
+   * `operationInProgress` 409 RequestConflict (another client's operation holds the resource).
    */
   injectFault(fault: OperationFault, operation: string, count: number, options?: OperationFaultOptions): void;
   clearFaults(): void;

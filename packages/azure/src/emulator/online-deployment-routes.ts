@@ -4,7 +4,13 @@ import { matchesFilter } from './faults.js';
 import { asyncOperationHeaders, locationHeaders, startOperation } from './operations.js';
 import { provisioningState, settleDelay } from './provisioning.js';
 import { objectOf, stringMap } from './request-body.js';
-import { assertEndpointReady, assertOnlineName, assertPropertiesKept, assertTags } from './resource-rules.js';
+import {
+  assertEndpointReady,
+  assertNoOperationInProgress,
+  assertOnlineName,
+  assertPropertiesKept,
+  assertTags,
+} from './resource-rules.js';
 import {
   type ArmResource,
   type DeploymentRecord,
@@ -136,6 +142,8 @@ function putDeployment(
       deploymentProperties,
     );
   }
+  // The request is valid; whether it may run now is the resource's state.
+  if (existing) assertNoOperationInProgress(existing.resource.id, provisioningState(existing.resource));
   const now = context.now();
   const timestamp = new Date(now).toISOString();
   const failure = context.faults.take('failProvisioning', (fault) => matchesFilter(fault.deployment, name));
@@ -237,23 +245,22 @@ function patchDeployment(
 ): EmulatorReply {
   const deployment = findDeployment(endpoint, name);
   const body = objectOf(input, 'body');
-  let state = 'Updating';
-  if (body.sku !== undefined) {
-    const sku = objectOf(body.sku, 'sku');
-    const capacity = sku.capacity;
-    if (capacity !== undefined) {
-      if (typeof capacity !== 'number' || !Number.isInteger(capacity) || capacity < 1 || capacity > 20) {
-        throw badArgument('sku.capacity: expected a whole number of instances from 1 to 20.');
-      }
-      deployment.resource.sku = { ...(deployment.resource.sku ?? { name: 'Default' }), capacity };
-      state = 'Scaling';
-    }
+  const sku = body.sku === undefined ? {} : objectOf(body.sku, 'sku');
+  const capacity = sku.capacity;
+  if (
+    capacity !== undefined &&
+    (typeof capacity !== 'number' || !Number.isInteger(capacity) || capacity < 1 || capacity > 20)
+  ) {
+    throw badArgument('sku.capacity: expected a whole number of instances from 1 to 20.');
   }
-  if (body.tags !== undefined) {
-    const tags = stringMap(body.tags, 'tags');
-    assertTags(tags);
-    deployment.resource.tags = tags;
-  }
+  const tags = body.tags === undefined ? undefined : stringMap(body.tags, 'tags');
+  if (tags) assertTags(tags);
+  // The request is valid; whether it may run now is the resource's state.
+  assertNoOperationInProgress(deployment.resource.id, provisioningState(deployment.resource));
+  if (typeof capacity === 'number')
+    deployment.resource.sku = { ...(deployment.resource.sku ?? { name: 'Default' }), capacity };
+  if (tags) deployment.resource.tags = tags;
+  const state = typeof capacity === 'number' ? 'Scaling' : 'Updating';
   return startPatch(context, scope, deployment, state);
 }
 

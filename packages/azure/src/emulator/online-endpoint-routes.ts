@@ -5,6 +5,7 @@ import { asyncOperationHeaders, locationHeaders, startOperation } from './operat
 import { provisioningState, settleDelay } from './provisioning.js';
 import { objectOf, stringMap } from './request-body.js';
 import {
+  assertNoOperationInProgress,
   assertOnlineName,
   assertPropertiesKept,
   assertTags,
@@ -93,6 +94,8 @@ function putEndpoint(context: EmulatorContext, scope: Scope, name: string, input
       endpointProperties,
     );
   }
+  // The request is valid; whether it may run now is the resource's state.
+  if (existing) assertNoOperationInProgress(existing.resource.id, provisioningState(existing.resource));
   const now = context.now();
   const timestamp = new Date(now).toISOString();
   const id = `${workspacePath(scope.workspace)}/onlineEndpoints/${name}`;
@@ -207,18 +210,18 @@ function validateMirrorTraffic(
 /**
  * A PATCH of the endpoint's tags (and identity): metadata, so the endpoint keeps its provisioning state
  * and the operation ends at once (⚠ whether Azure passes through Updating for a tags-only PATCH is not
- * confirmed; the adapter reads the state again before acting either way).
+ * confirmed; the adapter reads the state again before acting either way). Like a PUT, it is refused
+ * while an operation runs on the endpoint.
  */
 function patchEndpoint(context: EmulatorContext, scope: Scope, name: string, input: unknown): EmulatorReply {
   const endpoint = findEndpoint(scope, name);
   if (endpoint.deletingAt !== undefined)
     throw new ArmError(409, 'Conflict', `Endpoint '${name}' is being deleted.`);
   const body = objectOf(input, 'body');
-  if (body.tags !== undefined) {
-    const tags = stringMap(body.tags, 'tags');
-    assertTags(tags);
-    endpoint.resource.tags = tags;
-  }
+  const tags = body.tags === undefined ? undefined : stringMap(body.tags, 'tags');
+  if (tags) assertTags(tags);
+  assertNoOperationInProgress(endpoint.resource.id, provisioningState(endpoint.resource));
+  if (tags) endpoint.resource.tags = tags;
   endpoint.resource.systemData = systemData(
     new Date(context.now()).toISOString(),
     endpoint.resource.systemData,

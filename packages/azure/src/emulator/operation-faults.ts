@@ -1,8 +1,12 @@
 import { ArmError } from './arm-error.js';
 import { authorizationActionOf } from './operation-names.js';
+import { operationInProgress } from './resource-rules.js';
 
-/** A fault armed for one operation: a permission refusal, a 500, or throttling. */
-export type OperationFault = 'accessDenied' | 'serverError' | 'throttling';
+/**
+ * A fault armed for one operation: a permission refusal, a 500, throttling, or the 409 of a write that
+ * met an operation another client started on the resource (`operationInProgress`).
+ */
+export type OperationFault = 'accessDenied' | 'serverError' | 'throttling' | 'operationInProgress';
 
 /** What else an armed fault may say. */
 export interface OperationFaultOptions {
@@ -67,5 +71,11 @@ function faultAnswer(entry: ArmedFault, method: string, path: string): ArmError 
       { 'Retry-After': String(entry.retryAfterSeconds) },
     );
   }
+  if (entry.fault === 'operationInProgress') return operationInProgress(resourceIdOf(path));
   return new ArmError(500, 'InternalServerError', 'An internal server error occurred (injected).');
+}
+
+/** The resource a request's path names (an action's path without the action). */
+function resourceIdOf(path: string): string {
+  return path.replace(/\/(listKeys|token|regenerateKeys|getLogs)$/i, '');
 }

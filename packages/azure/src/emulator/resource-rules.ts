@@ -98,5 +98,29 @@ export function assertEndpointReady(endpoint: string, state: string): void {
   }
 }
 
+/** Provisioning states in which an operation runs on an endpoint or deployment. */
+const operationStates = new Set(['Creating', 'Updating', 'Scaling']);
+
+/**
+ * A write (PUT or PATCH) to an endpoint or deployment while an operation runs on it is refused with
+ * 409, to be sent again once the resource's provisioning state is terminal. ⚠ The code and wording are
+ * ARM's `RequestConflict` for a resource whose provisioning state is not terminal, as public reports
+ * quote it for other resource providers (Microsoft.AAD, Microsoft.CognitiveServices); what Azure ML
+ * answers for its online endpoints and deployments is not confirmed (Azure/azure-sdk-for-net#36961
+ * quotes only the message for a deployment under an Updating endpoint).
+ */
+export function assertNoOperationInProgress(resourceId: string, state: string): void {
+  if (operationStates.has(state)) throw operationInProgress(resourceId);
+}
+
+/** The 409 ARM answers a write to a resource whose provisioning state is not terminal. */
+export function operationInProgress(resourceId: string): ArmError {
+  return new ArmError(
+    409,
+    'RequestConflict',
+    `Cannot modify resource with id '${resourceId}' because the resource entity provisioning state is not terminal. Please wait for the provisioning state to become terminal and then retry the request.`,
+  );
+}
+
 /** Mirror (shadow) traffic sums to at most 50 (OnlineEndpointProperties.mirrorTraffic, API 2023-04-01 on). */
 export const maximumMirrorTraffic = 50;
