@@ -17,6 +17,8 @@ describeBackendConformance({
       roleArn,
       servingImage,
       polling: { logIntervalMs: 10 },
+      // What an update replaced is collected at once, though seconds old (the default keeps 5 minutes).
+      garbageCollection: { minimumAgeSeconds: 0 },
     };
     const backend = sagemaker(settings);
     return {

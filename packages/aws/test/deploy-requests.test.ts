@@ -85,13 +85,14 @@ describe('the exact requests sagemaker() sends', () => {
     // user's tags; 50 tags at most.
     const endpointTags = endpoint?.input.Tags as { Key: string; Value: string }[];
     expect(endpointTags.length).toBeLessThanOrEqual(50);
-    const chunks = endpointTags.filter((tag) => /^mlscale:record-\d+$/.test(tag.Key));
+    const chunks = endpointTags.filter((tag) => /^mlscale:record-[0-9a-f]+-\d+$/.test(tag.Key));
     expect(chunks.length).toBeGreaterThan(0);
     expect(chunks.every((tag) => tag.Value.length <= 256)).toBe(true);
+    const generation = /^mlscale:record-([0-9a-f]+)-/.exec(chunks[0]!.Key)?.[1];
     expect(endpointTags).toEqual(
       expect.arrayContaining([
         { Key: 'mlscale:deployment', Value: 'mnist-auto' },
-        { Key: 'mlscale:chunks', Value: String(chunks.length) },
+        { Key: 'mlscale:chunks', Value: `${chunks.length}@${generation}` },
         { Key: 'team', Value: 'vision' },
       ]),
     );

@@ -34,6 +34,9 @@ export async function startHarness(
     roleArn,
     servingImage,
     polling: { logIntervalMs: 10 },
+    // The emulator's resources are all seconds old: tests see garbage collection at once. (Its default,
+    // keeping what was made in the last 5 minutes, is tested in garbage-collection-race.test.ts.)
+    garbageCollection: { minimumAgeSeconds: 0 },
     ...overrides,
   };
   const client = createMlscale({

@@ -6,7 +6,13 @@ import { policyFromAutoScaling, scalingPolicyRequest } from './autoscaling-trans
 import { awsErrorCode, fromAwsError, redactAwsText } from './aws-error.js';
 import { fleetHash } from './deployment-fleet.js';
 import { blueGreenDeploymentConfig, instanceTypeFor } from './deployment-requests.js';
-import { readRecord, recordTags, staleTagKeys } from './endpoint-record.js';
+import {
+  readRecord,
+  readRecordTags,
+  recordTags,
+  staleTagKeys,
+  supersededChunkKeys,
+} from './endpoint-record.js';
 import { configOfModelName, deploymentResourceNames, isConfigNameOf } from './resource-names.js';
 import { tagRecord } from './resource-tags.js';
 import { resolveSageMakerSettings } from './sagemaker-settings.js';
@@ -26,8 +32,17 @@ describe('AWS errors', () => {
       awsErrorCode('ValidationException', 'Value at InstanceType failed to satisfy constraint', 400),
     ).toBe('InvalidSpec');
     expect(awsErrorCode('ThrottlingException', 'Rate exceeded', 400)).toBe('Throttled');
-    expect(awsErrorCode('LimitExceededException', 'x', 400)).toBe('Throttled');
+    // Application Auto Scaling's, CloudWatch's and CloudWatch Logs' account quotas, not rates.
+    expect(awsErrorCode('LimitExceededException', 'x', 400)).toBe('QuotaExceeded');
+    expect(awsErrorCode('LimitExceededFault', 'x', 400)).toBe('QuotaExceeded');
     expect(awsErrorCode('ResourceLimitExceeded', 'x', 400)).toBe('QuotaExceeded');
+    for (const invalid of [
+      'InvalidParameterValueException',
+      'InvalidParameterCombinationException',
+      'MissingRequiredParameterException',
+      'SerializationException',
+    ])
+      expect([invalid, awsErrorCode(invalid, 'x', 400)]).toEqual([invalid, 'InvalidSpec']);
     expect(awsErrorCode('AccessDeniedException', 'x', 400)).toBe('Unauthorized');
     expect(awsErrorCode('ObjectNotFoundException', 'x', 400)).toBe('NotFound');
     expect(awsErrorCode('ResourceInUse', 'x', 400)).toBe('Conflict');
@@ -53,7 +68,13 @@ describe('AWS errors', () => {
     expect(
       classify('ValidationException', 400, {}, 'Cannot update in-progress endpoint "arn".').retryable,
     ).toBe(true);
-    for (const refused of ['AccessDeniedException', 'ValidationException', 'ResourceLimitExceeded', 'Odd']) {
+    for (const refused of [
+      'AccessDeniedException',
+      'ValidationException',
+      'ResourceLimitExceeded',
+      'LimitExceededException',
+      'Odd',
+    ]) {
       expect([refused, classify(refused, 400).retryable]).toEqual([refused, false]);
     }
     expect(classify('ModelError', 424).retryable).toBe(false);
@@ -151,15 +172,19 @@ describe('the deployment record in endpoint tags', () => {
     const tags = recordTags('demo', record);
     expect(JSON.stringify(tags)).not.toContain(secret);
     expect(tags).toMatchObject({ 'mlscale:deployment': 'demo', team: 'vision' });
-    expect(Number(tags['mlscale:chunks'])).toBe(
-      Object.keys(tags).filter((key) => /^mlscale:record-\d+$/.test(key)).length,
+    // `COUNT@GENERATION`, naming the chunks `mlscale:record-GENERATION-N`.
+    const [count, generation] = tags['mlscale:chunks']!.split('@');
+    expect(Object.keys(tags).filter((key) => key.startsWith('mlscale:record-'))).toEqual(
+      Array.from({ length: Number(count) }, (_, index) => `mlscale:record-${generation}-${index}`),
     );
+    // Every save is a new generation.
+    expect(recordTags('demo', record)['mlscale:chunks']).not.toBe(tags['mlscale:chunks']);
     for (const value of Object.values(tags)) expect(value.length).toBeLessThanOrEqual(256);
     expect(readRecord('demo', tags, undefined)?.desiredHash).toBe(record.desiredHash);
     expect(readRecord('other', tags, undefined)).toBeUndefined();
   });
 
-  it('reads only the current chunks, so a crash before stale chunks are deleted leaves it readable', () => {
+  it('reads the generation its pointer names, beside others not yet deleted, and marks those superseded', () => {
     const large = requestSpec(
       undefined,
       spec({
@@ -171,15 +196,24 @@ describe('the deployment record in endpoint tags', () => {
     const small = markConverged(requestSpec(undefined, base));
     const before = recordTags('demo', large);
     const after = recordTags('demo', small);
-    expect(Number(before['mlscale:chunks'])).toBeGreaterThan(Number(after['mlscale:chunks']));
-    // AddTags wrote the small record over the large one; DeleteTags of the tail never came.
-    const leftover = { ...before, ...after };
-    expect(readRecord('demo', leftover, undefined)?.desiredHash).toBe(small.desiredHash);
-    expect(staleTagKeys(leftover, after, large).sort()).toEqual(
+    // AddTags wrote the small record beside the large one, whose chunks stay until the next save.
+    const both = { ...before, ...after };
+    expect(readRecord('demo', both, undefined)?.desiredHash).toBe(small.desiredHash);
+    expect(supersededChunkKeys(both, small).sort()).toEqual(
       Object.keys(before)
-        .filter((key) => !(key in after))
+        .filter((key) => key.startsWith('mlscale:record-'))
         .sort(),
     );
+    // Chunks the pointer names that are missing, or that do not decode: damaged, not foreign.
+    const chunk = Object.keys(after).find((key) => key.startsWith('mlscale:record-'))!;
+    const { [chunk]: _missing, ...without } = after;
+    expect(readRecordTags('demo', without, undefined)).toMatchObject({ kind: 'damaged' });
+    expect(readRecordTags('demo', { ...after, [chunk]: 'H4sIAAAA' }, undefined)).toMatchObject({
+      kind: 'damaged',
+    });
+    expect(readRecordTags('other', after, undefined)).toEqual({ kind: 'none' });
+    // Nothing of a damaged record is current.
+    expect(supersededChunkKeys(without, undefined).length).toBe(Object.keys(without).length - 3);
   });
 
   it('refuses with InvalidSpec a record that does not fit beside the user tags', () => {
@@ -201,7 +235,8 @@ describe('the deployment record in endpoint tags', () => {
     expect(JSON.stringify(record)).not.toContain(secret);
     expect(record?.desired).toEqual(sealDeploymentSpec(base));
     const next = recordTags('demo', record!);
-    expect(staleTagKeys(tags, next, record).sort()).toEqual(
+    // The earlier adapter's tags (secrets among them) go right after the first save.
+    expect(staleTagKeys({ ...tags, ...next }, next, record).sort()).toEqual(
       [...Object.keys(legacy), 'mlscale:spec-hash'].sort(),
     );
     expect(

@@ -6,9 +6,39 @@ const throttlingNames = new Set([
   'Throttling',
   'TooManyRequestsException',
   'RequestLimitExceeded',
-  'LimitExceededException',
   'ModelNotReadyException',
   'SlowDown',
+]);
+/**
+ * An account quota is used up: SageMaker's ResourceLimitExceeded; Application Auto Scaling's and
+ * CloudWatch Logs' LimitExceededException (too many scalable targets, policies, log groups: not a rate);
+ * CloudWatch's LimitExceededFault (too many alarms) and LimitExceededException (a query too large).
+ * Asking again does not help until the quota is raised or something is deleted.
+ */
+const quotaNames = new Set([
+  'ResourceLimitExceeded',
+  'ServiceQuotaExceededException',
+  'LimitExceededException',
+  'LimitExceededFault',
+  'LimitExceeded',
+]);
+/**
+ * A request the service cannot accept as sent: validation errors (SageMaker's and Application Auto
+ * Scaling's ValidationException, CloudWatch's in query-compatible mode, and its ValidationError),
+ * CloudWatch's parameter refusals (in the SDK's names and the query protocol's), CloudWatch Logs'
+ * InvalidParameterException, and a body SageMaker could not read (SerializationException).
+ */
+const invalidRequestNames = new Set([
+  'ValidationException',
+  'ValidationError',
+  'InvalidParameterValue',
+  'InvalidParameterValueException',
+  'InvalidParameterCombination',
+  'InvalidParameterCombinationException',
+  'MissingParameter',
+  'MissingRequiredParameterException',
+  'InvalidParameterException',
+  'SerializationException',
 ]);
 const unauthorizedNames = new Set([
   'AccessDenied',
@@ -128,7 +158,7 @@ export function isRetryableAwsError(code: MlscaleErrorCode, shape: AwsErrorShape
 export function awsErrorCode(name: string, message: string, status: number | undefined): MlscaleErrorCode {
   if (name === 'AbortError') return 'Aborted';
   if (throttlingNames.has(name) || status === 429) return 'Throttled';
-  if (name === 'ResourceLimitExceeded' || name === 'ServiceQuotaExceededException') return 'QuotaExceeded';
+  if (quotaNames.has(name)) return 'QuotaExceeded';
   if (unauthorizedNames.has(name) || status === 401 || status === 403) return 'Unauthorized';
   if (
     [
@@ -147,13 +177,7 @@ export function awsErrorCode(name: string, message: string, status: number | und
     return 'Conflict';
   if ((name === 'ValidationException' || name === 'ValidationError') && notFoundMessage.test(message))
     return 'NotFound';
-  if (
-    name === 'ValidationException' ||
-    name === 'ValidationError' ||
-    name === 'InvalidParameterValue' ||
-    name === 'InvalidParameterException'
-  )
-    return 'InvalidSpec';
+  if (invalidRequestNames.has(name)) return 'InvalidSpec';
   return 'BackendFailure';
 }
 

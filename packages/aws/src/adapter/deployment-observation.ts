@@ -1,12 +1,14 @@
 import type { DescribeEndpointCommandOutput } from '@aws-sdk/client-sagemaker';
+import type { DeploymentRecord } from '@mlscale/core/provider-utils';
 import type { AdapterContext } from './adapter-context.js';
 import { readScaling, type VariantScaling } from './endpoint-autoscaling.js';
-import { type RecordedEndpoint, readRecord } from './endpoint-record.js';
+import { type RecordedEndpoint, readRecordTags } from './endpoint-record.js';
 import { tagRecord } from './resource-tags.js';
 
 /** One deployment as read from AWS: the endpoint, its tags and record, and its autoscaling. */
 export interface DeploymentObservation extends RecordedEndpoint {
   name: string;
+  record: DeploymentRecord;
   endpoint: DescribeEndpointCommandOutput;
   /** Each variant's scalable target and policy (empty while the endpoint is Creating or Deleting). */
   scaling: VariantScaling[];
@@ -17,11 +19,30 @@ export interface DeploymentObservation extends RecordedEndpoint {
   changed: boolean;
 }
 
-/** What a name stands for at SageMaker: nothing, an endpoint mlscale did not make, or a deployment. */
+/**
+ * An endpoint tagged `mlscale:deployment=NAME` whose tags hold no record that decodes (chunks of two
+ * records mixed by an earlier version's concurrent saves, tags edited by hand). It is still the
+ * deployment's: it reads as Failed, a deploy or update with the whole spec writes a new record, and
+ * delete removes it.
+ */
+export interface DamagedDeployment {
+  name: string;
+  endpoint: DescribeEndpointCommandOutput;
+  arn: string;
+  tags: Record<string, string>;
+  /** Why no record decodes. */
+  reason: string;
+}
+
+/**
+ * What a name stands for at SageMaker: nothing, an endpoint mlscale did not make, a deployment, or a
+ * deployment whose record is damaged.
+ */
 export type EndpointReading =
   | { kind: 'absent' }
   | { kind: 'foreign'; endpoint: DescribeEndpointCommandOutput }
-  | { kind: 'managed'; observation: DeploymentObservation };
+  | { kind: 'managed'; observation: DeploymentObservation }
+  | { kind: 'damaged'; damaged: DamagedDeployment };
 
 /** Endpoint states in which Application Auto Scaling can hold nothing for the endpoint. */
 const unscaledStates = new Set(['Creating', 'Deleting']);
@@ -61,7 +82,9 @@ export async function readTags(
 
 /**
  * Reads deployment `name`: DescribeEndpoint, ListTags, and (once the endpoint can have any) its
- * variants' autoscaling. Only reads.
+ * variants' autoscaling. Only reads. An endpoint is foreign only when no `mlscale:deployment` tag
+ * names it: one that does, with a record that does not decode, is damaged, never foreign (which would
+ * lock delete, update and reconcile out of it for good).
  */
 export async function observeDeployment(
   context: AdapterContext,
@@ -71,13 +94,20 @@ export async function observeDeployment(
   const endpoint = await describeEndpoint(context, name, signal);
   if (!endpoint?.EndpointArn) return { kind: 'absent' };
   const tags = await readTags(context, endpoint.EndpointArn, signal);
-  const record = readRecord(name, tags, endpoint.LastModifiedTime);
-  if (!record) {
+  const reading = readRecordTags(name, tags, endpoint.LastModifiedTime);
+  if (reading.kind === 'damaged') {
+    return {
+      kind: 'damaged',
+      damaged: { name, endpoint, arn: endpoint.EndpointArn, tags, reason: reading.reason },
+    };
+  }
+  if (reading.kind === 'none') {
     // An endpoint that finished deleting between the two reads has lost its tags with it.
     return (await describeEndpoint(context, name, signal))
       ? { kind: 'foreign', endpoint }
       : { kind: 'absent' };
   }
+  const { record } = reading;
   const variants = (endpoint.ProductionVariants ?? []).map((variant) => variant.VariantName ?? '');
   const scaling = unscaledStates.has(endpoint.EndpointStatus ?? '')
     ? []

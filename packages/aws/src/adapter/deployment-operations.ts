@@ -14,8 +14,14 @@ import {
   requestSpec,
 } from '@mlscale/core/provider-utils';
 import type { AdapterContext } from './adapter-context.js';
+import { damagedStatus, refuseUnknownSpec, unknownSpec } from './damaged-record.js';
 import { fleetNames } from './deployment-fleet.js';
-import { type DeploymentObservation, observeDeployment } from './deployment-observation.js';
+import {
+  type DamagedDeployment,
+  type DeploymentObservation,
+  type EndpointReading,
+  observeDeployment,
+} from './deployment-observation.js';
 import { predict } from './deployment-predict.js';
 import { createFleet, ensureFleet, refusedAfterCreating } from './deployment-resources.js';
 import { statusOf } from './deployment-status.js';
@@ -67,6 +73,15 @@ function checkDeployable(spec: DeploymentSpec): void {
   }
 }
 
+function beingDeleted(name: string): MlscaleError {
+  return new MlscaleError({
+    code: 'Conflict',
+    provider: 'aws',
+    retryable: true,
+    message: `Deployment '${name}' is being deleted; deploy it again once it is gone.`,
+  });
+}
+
 function notFound(name: string): MlscaleError {
   return new MlscaleError({
     code: 'NotFound',
@@ -94,6 +109,9 @@ function foreign(name: string): MlscaleError {
  *             Updating; a change of counts, weights or autoscaling only records
  *   doDelete: the record marks the deletion (AddTags) → Deleting; with no endpoint, what a crashed
  *             process left is removed at once
+ *
+ * An endpoint whose record is damaged (`DamagedDeployment`) reads as Failed; doCreate and doUpdate
+ * with a whole spec write a new record for it, doDelete one that asks for its deletion.
  */
 export function createDeploymentOperations(context: AdapterContext): DeploymentOperationsV1 {
   const secrets = createSecretMemory();
@@ -103,6 +121,13 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
     return parseSpec(resourceNameSchema, name, 'deployment name');
   }
 
+  /** The status of what was read: undefined when there is no deployment (absent, foreign). */
+  function statusOfReading(reading: EndpointReading) {
+    if (reading.kind === 'managed') return statusOf(context, reading.observation);
+    if (reading.kind === 'damaged') return damagedStatus(context, reading.damaged);
+    return undefined;
+  }
+
   /** The status after a mutating call, read again unless nothing but the record changed. */
   async function statusAfter(
     observation: DeploymentObservation,
@@ -110,16 +135,47 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
     signal: AbortSignal | undefined,
   ) {
     if (!observation.changed) return statusOf(context, observation);
-    const reading = await observeDeployment(context, name, signal);
-    if (reading.kind !== 'managed') throw notFound(name);
-    return statusOf(context, reading.observation);
+    const status = await statusOfReading(await observeDeployment(context, name, signal));
+    if (!status) throw notFound(name);
+    return status;
   }
 
-  async function managed(name: string, signal: AbortSignal | undefined): Promise<DeploymentObservation> {
-    const reading = await observeDeployment(context, name, signal);
-    if (reading.kind === 'foreign') throw foreign(name);
-    if (reading.kind === 'absent' || reading.observation.record.deleting) throw notFound(name);
-    return reading.observation;
+  /**
+   * A deploy or a whole-spec update of a deployment whose record is damaged: the endpoint is adopted
+   * with a new record asking for `spec` (its fleet made first, as for any update); reconcile then
+   * rolls it out if the endpoint runs something else. What serves now is unknown, so nothing is
+   * recorded as serving until it converges.
+   */
+  async function rewriteDamaged(
+    spec: DeploymentSpec,
+    damaged: DamagedDeployment,
+    what: 'deploy' | 'update',
+    signal: AbortSignal | undefined,
+  ) {
+    if (damaged.endpoint.EndpointStatus === 'Deleting') throw beingDeleted(spec.name);
+    const record = requestSpec(undefined, spec);
+    recordTags(spec.name, record);
+    if (damaged.endpoint.EndpointConfigName !== fleetNames(record.desired).endpointConfig) {
+      const ready = await ensureFleet(
+        context,
+        secrets,
+        record.desired,
+        damaged.endpoint.EndpointConfigName,
+        what,
+        signal,
+      );
+      if (ready !== 'ready') {
+        throw new MlscaleError({
+          code: 'InvalidSpec',
+          provider: 'aws',
+          message: `Cannot ${what} '${spec.name}': ${ready.blocked}.`,
+        });
+      }
+    }
+    await saveRecord(context, { arn: damaged.arn, tags: { ...damaged.tags } }, record, signal);
+    const status = await statusOfReading(await observeDeployment(context, spec.name, signal));
+    if (!status) throw notFound(spec.name);
+    return status;
   }
 
   /** An existing endpoint met by doCreate: the same spec recorded is its status; anything else refuses. */
@@ -129,14 +185,7 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
     signal: AbortSignal | undefined,
   ) {
     const { record } = observation;
-    if (record.deleting) {
-      throw new MlscaleError({
-        code: 'Conflict',
-        provider: 'aws',
-        retryable: true,
-        message: `Deployment '${spec.name}' is being deleted; deploy it again once it is gone.`,
-      });
-    }
+    if (record.deleting) throw beingDeleted(spec.name);
     const next = requestSpec(record, spec);
     if (next.desiredHash !== record.desiredHash) {
       throw new MlscaleError({
@@ -154,8 +203,10 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
     async doCreate(input, { signal }) {
       const spec = parseSpec(deploymentSpecSchema, input, 'deployment spec');
       checkDeployable(spec);
+      refuseUnknownSpec(spec);
       secrets.remember(spec);
       const reading = await observeDeployment(context, spec.name, signal);
+      if (reading.kind === 'damaged') return rewriteDamaged(spec, reading.damaged, 'deploy', signal);
       if (reading.kind === 'foreign') {
         throw new MlscaleError({
           code: 'AlreadyExists',
@@ -187,19 +238,25 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
           // Another process created it meanwhile: the same spec is the same deployment.
           const raced = await observeDeployment(context, spec.name, signal);
           if (raced.kind === 'managed') return existing(spec, raced.observation, signal);
+          if (raced.kind === 'damaged') return rewriteDamaged(spec, raced.damaged, 'deploy', signal);
         }
         throw await refusedAfterCreating(context, error, created, 'deploy', signal);
       }
-      const after = await observeDeployment(context, spec.name, signal);
-      if (after.kind !== 'managed') throw notFound(spec.name);
-      return statusOf(context, after.observation);
+      const status = await statusOfReading(await observeDeployment(context, spec.name, signal));
+      if (!status) throw notFound(spec.name);
+      return status;
     },
 
     async doUpdate(input, { signal }) {
       const spec = parseSpec(deploymentSpecSchema, input, 'deployment spec');
       checkDeployable(spec);
+      refuseUnknownSpec(spec);
       secrets.remember(spec);
-      const observation = await managed(spec.name, signal);
+      const reading = await observeDeployment(context, spec.name, signal);
+      if (reading.kind === 'foreign') throw foreign(spec.name);
+      if (reading.kind === 'damaged') return rewriteDamaged(spec, reading.damaged, 'update', signal);
+      if (reading.kind === 'absent' || reading.observation.record.deleting) throw notFound(spec.name);
+      const { observation } = reading;
       const { record, endpoint } = observation;
       const next = requestSpec(record, spec);
       if (next.desiredHash === record.desiredHash && !record.failure) return statusOf(context, observation);
@@ -238,6 +295,15 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
       const reading = await observeDeployment(context, name, signal);
       if (reading.kind === 'foreign') throw foreign(name);
       if (reading.kind === 'absent') return (await removeLeftovers(context, name, signal)) > 0;
+      if (reading.kind === 'damaged') {
+        // A record that asks for deletion replaces the damaged one: reconcile then tears down as usual.
+        const { damaged } = reading;
+        if (damaged.endpoint.EndpointStatus !== 'Deleting') {
+          const deletion = requestDeletion(requestSpec(undefined, unknownSpec(damaged)));
+          await saveRecord(context, { arn: damaged.arn, tags: { ...damaged.tags } }, deletion, signal);
+        }
+        return true;
+      }
       const { observation } = reading;
       if (!observation.record.deleting)
         await saveRecord(context, observation, requestDeletion(observation.record), signal);
@@ -247,6 +313,7 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
     async doReconcile(name, { signal }) {
       checkName(name);
       let latest: DeploymentObservation | undefined;
+      let damaged: DamagedDeployment | undefined;
       const status = await reconcileStep(
         {
           provider: 'aws',
@@ -254,7 +321,9 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
           observe: async (stepSignal) => {
             const reading = await observeDeployment(context, name, stepSignal);
             if (reading.kind === 'foreign') throw foreign(name);
-            if (reading.kind === 'absent') return undefined;
+            // Nothing to converge to: the status says what rewrites the record.
+            if (reading.kind === 'damaged') damaged = reading.damaged;
+            if (reading.kind !== 'managed') return undefined;
             latest = reading.observation;
             return { record: latest.record, observation: latest };
           },
@@ -270,6 +339,7 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
         signal,
       );
       if (status) return status;
+      if (damaged) return damagedStatus(context, damaged);
       // No endpoint (deleted, found gone before or after the step, or a first deploy that crashed
       // before CreateEndpoint): nothing of it may stay.
       await removeLeftovers(context, name, signal);
@@ -278,8 +348,7 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
 
     async doGet(name, { signal }) {
       checkName(name);
-      const reading = await observeDeployment(context, name, signal);
-      return reading.kind === 'managed' ? statusOf(context, reading.observation) : undefined;
+      return statusOfReading(await observeDeployment(context, name, signal));
     },
 
     async *doList({ signal }) {
@@ -300,6 +369,8 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
         const reading = await observeDeployment(context, summary.EndpointName, signal);
         if (reading.kind === 'managed' && !reading.observation.record.deleting)
           yield await statusOf(context, reading.observation);
+        if (reading.kind === 'damaged' && reading.damaged.endpoint.EndpointStatus !== 'Deleting')
+          yield await damagedStatus(context, reading.damaged);
       }
     },
 

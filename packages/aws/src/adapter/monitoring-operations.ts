@@ -19,6 +19,7 @@ import {
   terminalTrainingJobStates,
 } from '@mlscale/core';
 import type { AdapterContext } from './adapter-context.js';
+import { alarmWindow, metricPeriod } from './cloudwatch-periods.js';
 import { describeEndpoint } from './deployment-observation.js';
 import {
   absentMetrics,
@@ -167,7 +168,9 @@ export function createMonitoringOperations(context: AdapterContext): MonitoringO
     async doMetrics(input, options) {
       const query = parseSpec(metricQuerySchema, input, 'metric query');
       const { signal } = options;
-      const periodMs = query.periodSeconds * 1000;
+      // GetMetricData refuses other periods: the nearest it takes is used, and the result says which.
+      const periodSeconds = metricPeriod(query.periodSeconds);
+      const periodMs = periodSeconds * 1000;
       const to = (query.to ?? new Date()).getTime();
       const from = (query.from ?? new Date(to - 3_600_000)).getTime();
       const startMs = Math.floor(from / periodMs) * periodMs;
@@ -206,7 +209,7 @@ export function createMonitoringOperations(context: AdapterContext): MonitoringO
         plans.flatMap((plan) => plan.metrics),
         startMs,
         endMs,
-        query.periodSeconds,
+        periodSeconds,
         signal,
       );
       const timestamps: Date[] = [];
@@ -240,7 +243,7 @@ export function createMonitoringOperations(context: AdapterContext): MonitoringO
             reason: `the job published no '${entry.name}' metric in this window`,
           });
       }
-      const result: MetricQueryResult = { periodSeconds: query.periodSeconds, series: present };
+      const result: MetricQueryResult = { periodSeconds, series: present };
       if (absent.length) result.absent = absent;
       return result;
     },
@@ -348,6 +351,7 @@ export function createMonitoringOperations(context: AdapterContext): MonitoringO
 
     async doPutAlert(input, options) {
       const rule = parseSpec(alertRuleSchema, input, 'alert rule');
+      const { period, evaluationPeriods } = alarmWindow(rule);
       if (rule.webhookUrl) {
         throw new MlscaleError({
           code: 'Unsupported',
@@ -366,14 +370,6 @@ export function createMonitoringOperations(context: AdapterContext): MonitoringO
             'The alert rule is too long to record in a CloudWatch alarm description (1024 characters).',
         });
       }
-      const periods = Math.max(1, Math.ceil(rule.forSeconds / rule.periodSeconds));
-      // CloudWatch periods are 10, 30 or a multiple of 60 seconds.
-      const period =
-        rule.periodSeconds <= 10
-          ? 10
-          : rule.periodSeconds <= 30
-            ? 30
-            : Math.ceil(rule.periodSeconds / 60) * 60;
       const alarmName = `${alertAlarmPrefix}${rule.name}`;
       await aws.call(
         'cloudWatch',
@@ -390,7 +386,7 @@ export function createMonitoringOperations(context: AdapterContext): MonitoringO
                 ? { ExtendedStatistic: metric.stat }
                 : { Statistic: metric.stat as never }),
               Period: period,
-              EvaluationPeriods: periods,
+              EvaluationPeriods: evaluationPeriods,
               Threshold: rule.threshold / metric.scale,
               ComparisonOperator: comparisonOperators[rule.comparator],
               TreatMissingData: 'missing',

@@ -64,7 +64,7 @@ export async function advanceDeployment(
   if (endpoint.EndpointStatus !== 'InService') return 'progressing';
   const names = fleetNames(record.desired);
   if (endpoint.EndpointConfigName === names.endpointConfig)
-    return settleInPlace(context, record, observation, names, signal);
+    return settleInPlace(context, record, observation, signal);
   if (rolloutStarted(record) && endpoint.FailureReason) {
     throw new MlscaleError({
       code: 'BackendFailure',
@@ -185,7 +185,6 @@ async function settleInPlace(
   context: AdapterContext,
   record: DeploymentRecord,
   observation: DeploymentObservation,
-  names: DeploymentResourceNames,
   signal: AbortSignal | undefined,
 ): Promise<StepOutcome> {
   const { name, endpoint, scaling } = observation;
@@ -213,6 +212,6 @@ async function settleInPlace(
   }
   if (recordPhase(record) !== 'converged')
     await saveRecord(context, observation, markConverged(record), signal);
-  await collectGarbage(context, observation, new Set([names.endpointConfig]), signal);
+  await collectGarbage(context, observation, signal);
   return 'converged';
 }

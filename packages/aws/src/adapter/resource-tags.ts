@@ -9,9 +9,15 @@ export const tagKeys = {
   specHash: 'mlscale:spec-hash',
   /** On endpoint configs and models: the hash of the fleet they run (`fleetHash`), which their names carry. */
   fleetHash: 'mlscale:fleet-hash',
-  /** On the endpoint: chunks of the deployment record, `mlscale:record-0`, `mlscale:record-1`, ... */
+  /**
+   * On the endpoint: chunks of the deployment record, `mlscale:record-GENERATION-0`, `-1`, ... (each
+   * save writes a new generation; endpoints of earlier versions have `mlscale:record-0`, ...).
+   */
   recordChunkPrefix: 'mlscale:record-',
-  /** On the endpoint: how many record chunks are current (written with them, in the same AddTags). */
+  /**
+   * On the endpoint: which record chunks are current, `COUNT@GENERATION` (written with them, in the same
+   * AddTags; a plain `COUNT` on endpoints of earlier versions).
+   */
   recordChunks: 'mlscale:chunks',
 } as const;
 

@@ -52,6 +52,12 @@ export interface SageMakerSettings {
   maxAttempts?: number;
   /** How often followed logs poll. Default every 2 s. (Deployment waits are the client's: `createMlscale({ polling })`.) */
   polling?: { logIntervalMs?: number };
+  /**
+   * Garbage collection of a deployment's old endpoint configs and models. `minimumAgeSeconds`: what was
+   * made more recently than this is kept, though no record wants it yet (another process may have made
+   * it for an update it is about to record). Default 300 (5 minutes).
+   */
+  garbageCollection?: { minimumAgeSeconds?: number };
 }
 
 const urlSchema = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
@@ -124,6 +130,10 @@ const settingsSchema = z
       })
       .strict()
       .optional(),
+    garbageCollection: z
+      .object({ minimumAgeSeconds: z.number().min(0).max(86_400).optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -133,6 +143,7 @@ export interface ResolvedSageMakerSettings extends SageMakerSettings {
   instanceType: string;
   trainingInstanceType: string;
   polling: { logIntervalMs: number };
+  garbageCollection: { minimumAgeSeconds: number };
 }
 
 /** Validates settings (throwing `InvalidSpec` naming the field) and fills them from the environment. */
@@ -159,5 +170,8 @@ export function resolveSageMakerSettings(
     instanceType: withEnvironment.instanceType ?? 'ml.m5.large',
     trainingInstanceType: withEnvironment.trainingInstanceType ?? 'ml.m5.xlarge',
     polling: { logIntervalMs: withEnvironment.polling?.logIntervalMs ?? 2000 },
+    garbageCollection: {
+      minimumAgeSeconds: withEnvironment.garbageCollection?.minimumAgeSeconds ?? 300,
+    },
   };
 }

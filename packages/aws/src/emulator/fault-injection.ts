@@ -15,7 +15,8 @@ export interface FaultTarget {
 /**
  * HTTP statuses of the errors every AWS service may answer ("Common Errors" in each API reference):
  * AccessDeniedException, ThrottlingException and ValidationError are 400, InternalFailure 500,
- * ServiceUnavailable 503. A fault of another type without a status answers 500.
+ * ServiceUnavailable 503; so are the modelled client errors below (quotas, parameter refusals, an
+ * unreadable body). A fault of another type without a status answers 500.
  */
 const commonStatuses: Record<string, number> = {
   AccessDeniedException: 400,
@@ -24,6 +25,12 @@ const commonStatuses: Record<string, number> = {
   ValidationException: 400,
   ValidationError: 400,
   ResourceLimitExceeded: 400,
+  LimitExceededException: 400,
+  LimitExceededFault: 400,
+  InvalidParameterValueException: 400,
+  InvalidParameterCombinationException: 400,
+  MissingRequiredParameterException: 400,
+  SerializationException: 400,
   InternalFailure: 500,
   ServiceUnavailable: 503,
 };
