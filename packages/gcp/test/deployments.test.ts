@@ -326,6 +326,31 @@ describe('vertex() deployments on the emulator', () => {
     await client.delete('rotating');
   });
 
+  it('keeps tags whose values are secrets out of labels, and still records the deployment', async () => {
+    // A secret by its tag's name: neither it (lowercased) nor its seal may become a label value.
+    const token = `Tok-${'7F3a9c'.repeat(6)}`;
+    const before = setup.emulator.requests.length;
+    const status = await client.deploy({
+      name: 'tagged',
+      model: { uri: setup.modelPath },
+      tags: { 'api-token': token, team: 'vision' },
+    });
+    expect(status.state).toBe('InService');
+    const sent = setup.emulator.requests
+      .slice(before)
+      .map((request) => request.request as WireMessage)
+      .flatMap((request) => [request.endpoint?.labels, request.model?.labels])
+      .filter((labels): labels is Record<string, string> => typeof labels === 'object' && labels !== null);
+    // CreateEndpoint, UploadModel, and the UpdateEndpoint that records convergence.
+    expect(sent.length).toBeGreaterThanOrEqual(3);
+    for (const labels of [...sent, endpointOf('tagged').labels]) {
+      expect(labels).not.toHaveProperty('api-token');
+      expect(labels.team).toBe('vision');
+      expect(JSON.stringify(labels).toLowerCase()).not.toMatch(/tok-|7f3a9c|sealed/);
+    }
+    await client.delete('tagged');
+  });
+
   it('takes one step per reconcile without waiting on operations, and never deploys a model twice', async () => {
     setup.emulator.setDelays({ operationMs: 20, deployExtraMs: 1_500 });
     try {

@@ -98,6 +98,49 @@ describe('the Vertex emulator over the wire', () => {
     await expect(operation.promise()).rejects.toMatchObject({ message: expect.stringContaining('boom') });
   });
 
+  it('refuses an UpdateEndpoint with a stale etag (ABORTED), and fails the CreateEndpoint of a key it cannot use', async () => {
+    const [create] = await endpoints.createEndpoint({
+      parent,
+      endpointId: 'etags',
+      endpoint: { displayName: 'etags' },
+    });
+    const [created] = await create.promise();
+    const [first] = await endpoints.updateEndpoint({
+      endpoint: { name: created.name, etag: created.etag, description: 'first' },
+      updateMask: { paths: ['description'] },
+    });
+    expect(first.etag).not.toBe(created.etag);
+    // A writer that read before the first write: refused, and the first write stays.
+    await expect(
+      endpoints.updateEndpoint({
+        endpoint: { name: created.name, etag: created.etag, description: 'stale' },
+        updateMask: { paths: ['description'] },
+      }),
+    ).rejects.toMatchObject({
+      code: 10,
+      details: expect.stringContaining('does not match its current etag'),
+    });
+    // No etag: a blind overwrite.
+    await endpoints.updateEndpoint({
+      endpoint: { name: created.name, description: 'blind' },
+      updateMask: { paths: ['description'] },
+    });
+    expect(emulator.state.endpoints.get(created.name!)?.description).toBe('blind');
+
+    const key = `${parent}/keyRings/r/cryptoKeys/locked`;
+    emulator.setFaults({ unusableEncryptionKeys: [key] });
+    const [locked] = await endpoints.createEndpoint({
+      parent,
+      endpoint: { displayName: 'locked', encryptionSpec: { kmsKeyName: key } },
+    });
+    expect(locked.done).toBe(false);
+    await expect(locked.promise()).rejects.toMatchObject({
+      code: 9,
+      message: expect.stringContaining(`Provided CryptoKey ${key} cannot be used in Vertex AI service`),
+    });
+    emulator.setFaults({});
+  });
+
   it('refuses what Vertex refuses: taken ids, concurrent deployment operations, undeploying a model with traffic, bad labels', async () => {
     const [create] = await endpoints.createEndpoint({
       parent,

@@ -1,5 +1,6 @@
 import { createMlscale, type MlscaleClient, MlscaleError } from '@mlscale/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readDeployment } from '../src/adapter/deployment-store.js';
 import { startVertexTestSetup, type VertexTestSetup } from './vertex-test-setup.js';
 
 describe('vertex() under injected faults', () => {
@@ -92,6 +93,33 @@ describe('vertex() under injected faults', () => {
     expect(modelsOf('flaky')).toHaveLength(1);
     expect(count('ModelService.UploadModel')).toBe(uploadsBefore);
     expect(setup.emulator.storageObjects.size).toBe(objectsBefore);
+  });
+
+  it('masks the secret values a failed operation quotes before it records the refusal', async () => {
+    const secret = 'hunter2-quoted-9d8c7b';
+    setup.emulator.setFaults({
+      failOperations: {
+        methods: ['DeployModel'],
+        message: `The serving container exited at start: MODEL_PASSWORD=${secret} was rejected.`,
+      },
+    });
+    const spec = {
+      name: 'quoted',
+      model: { uri: setup.modelPath },
+      environment: { MODEL_PASSWORD: secret },
+    };
+    const error = await client.deploy(spec).catch((caught: unknown) => caught);
+    expect((error as Error).message).toContain('was rejected');
+    const [endpoint] = endpointsNamed('quoted');
+    const failure = readDeployment(endpoint!)?.record.failure;
+    expect(failure?.message).toContain('MODEL_PASSWORD=[redacted] was rejected');
+    expect(endpoint!.description).not.toContain(secret);
+    // Another process reads the reason as it was recorded.
+    const other = createMlscale({ backend: setup.newBackend(), retry: false });
+    const status = await other.get('quoted');
+    expect(status.stateReason).toContain('was rejected');
+    expect(JSON.stringify(status)).not.toContain(secret);
+    await client.delete('quoted');
   });
 
   it('converges a deploy interrupted by its process going away, without deploying its model twice', async () => {

@@ -1,4 +1,4 @@
-import { waitFor } from '@mlscale/core';
+import { MlscaleError, waitFor } from '@mlscale/core';
 import { cloudCall, paginate } from '@mlscale/core/provider-utils';
 import { statusError, vertexError } from './errors.js';
 import type { VertexSettings } from './settings.js';
@@ -62,29 +62,50 @@ export interface OperationState {
 }
 
 /**
- * Polls a long-running operation until it is done (GetOperation, one request per look), with core's
- * waiter: no deadline of its own, the caller's signal governs. An operation that ends in error throws
- * with the operation's message; a done one is returned. Deployment steps never call this (they look once and report
- * progress); the model registry does, and so does a new deployment's CreateEndpoint, whose endpoint
- * holds the deployment's record.
+ * Looks at a long-running operation (GetOperation, one request per look) until it is done or
+ * `maxWaitMs` has passed, with core's waiter and the caller's signal: the operation as last seen, done
+ * or still running. One that ended in error throws its refusal (`statusError`: not retryable, with the
+ * operation's own message).
  */
-export function awaitOperation(
+export async function settleOperation(
+  settings: VertexSettings,
+  what: string,
+  look: () => Promise<OperationState>,
+  signal: AbortSignal | undefined,
+  maxWaitMs: number,
+): Promise<OperationState> {
+  let last: OperationState | undefined;
+  try {
+    return await waitFor<OperationState>({
+      description: what,
+      minDelayMs: settings.polling.minDelayMs,
+      maxDelayMs: settings.polling.maxDelayMs,
+      maxWaitMs,
+      ...(signal ? { signal } : {}),
+      check: async () => {
+        const operation = await callVertex('GetOperation', signal, look);
+        last = operation;
+        if (!operation.done) return { state: 'RETRY', progress: 'running' };
+        if (operation.error?.code) throw statusError(operation.error, what);
+        return { state: 'SUCCESS', value: operation };
+      },
+    });
+  } catch (error) {
+    // The waiter's own deadline: the operation runs on, and the caller decides what that means.
+    if (last && !last.done && MlscaleError.hasCode(error, 'Timeout')) return last;
+    throw error;
+  }
+}
+
+/**
+ * `settleOperation` with no deadline of its own (the caller's signal governs), for the model registry,
+ * whose calls answer once the version exists. Deployment steps never call this.
+ */
+export async function awaitOperation(
   settings: VertexSettings,
   what: string,
   look: () => Promise<OperationState>,
   signal: AbortSignal | undefined,
 ): Promise<OperationState> {
-  return waitFor<OperationState>({
-    description: what,
-    minDelayMs: settings.polling.minDelayMs,
-    maxDelayMs: settings.polling.maxDelayMs,
-    maxWaitMs: Number.MAX_SAFE_INTEGER,
-    ...(signal ? { signal } : {}),
-    check: async () => {
-      const operation = await callVertex('GetOperation', signal, look);
-      if (!operation.done) return { state: 'RETRY', progress: 'running' };
-      if (operation.error?.code) throw statusError(operation.error, what);
-      return { state: 'SUCCESS', value: operation };
-    },
-  });
+  return settleOperation(settings, what, look, signal, Number.MAX_SAFE_INTEGER);
 }

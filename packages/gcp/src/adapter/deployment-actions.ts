@@ -7,7 +7,7 @@ import {
 } from '@mlscale/core/provider-utils';
 import { stageArtifact } from './artifacts.js';
 import { type AdapterContext, clientsOf } from './context.js';
-import type { VertexObservation } from './deployment-observation.js';
+import { newestVertexTime, type VertexObservation } from './deployment-observation.js';
 import type { StepAction } from './deployment-plan.js';
 import {
   type ChangeProgress,
@@ -19,6 +19,7 @@ import type { Target } from './deployment-targets.js';
 import {
   deleteEndpoint,
   deployModel,
+  type IEndpoint,
   mutateDeployedModel,
   undeployModel,
   updateEndpoint,
@@ -90,6 +91,7 @@ export async function runAction(action: StepAction, step: StepContext): Promise<
         context,
         {
           name: endpoint,
+          etag: observation.endpoint.etag,
           trafficSplit: action.split,
           ...(rolloutProgress ? { description: describeDeployment(record, rolloutProgress) } : {}),
         },
@@ -137,15 +139,16 @@ async function modelVersionOf(
 
 /** The record's progress so far, for a save that adds to it. */
 function progressOf(step: StepContext): ChangeProgress {
-  return step.observation.progress ?? freshProgress(step.record);
+  return step.observation.progress ?? freshProgress(step.record, newestVertexTime(step.observation));
 }
 
 /** Writes the change's progress beside the record (the record itself unchanged). */
 async function saveProgress(step: StepContext, change: Partial<ChangeProgress>): Promise<void> {
   const progress = { ...progressOf(step), ...change };
+  const { endpoint } = step.observation;
   await updateEndpoint(
     step.context,
-    { name: step.observation.endpoint.name!, description: describeDeployment(step.record, progress) },
+    { name: endpoint.name!, etag: endpoint.etag, description: describeDeployment(step.record, progress) },
     ['description'],
     step.signal,
   );
@@ -153,19 +156,21 @@ async function saveProgress(step: StepContext, change: Partial<ChangeProgress>):
 
 /**
  * Writes the record, with the progress of a change just asked for (`progress`), or none (a convergence
- * or an abandoned change: nothing is in flight).
+ * or an abandoned change: nothing is in flight), over the endpoint as `endpoint` shows it (its etag):
+ * if it changed since it was read, the write is refused (a retryable Conflict) and nothing is lost.
  */
 export async function saveRecord(
   context: AdapterContext,
-  endpoint: string,
+  endpoint: IEndpoint,
   record: DeploymentRecord,
   progress: ChangeProgress | undefined,
   signal: AbortSignal | undefined,
-): Promise<void> {
-  await updateEndpoint(
+): Promise<IEndpoint> {
+  return updateEndpoint(
     context,
     {
-      name: endpoint,
+      name: endpoint.name!,
+      etag: endpoint.etag,
       description: describeDeployment(record, progress),
       labels: endpointLabels(record.desired),
     },
@@ -184,11 +189,9 @@ async function uploadModel(step: StepContext, target: Target): Promise<StepOutco
   const { context, record, observation, secrets, signal } = step;
   if (target.source.kind !== 'artifact') return 'progressing';
   const desired = record.desired;
-  const lookup = containerLookup(observation, desired);
-  const missing = secrets.missing(desired).filter((path) => lookup(path) === undefined);
-  if (missing.length > 0)
-    return { blocked: `the values behind ${missing.join(', ')} are not known here; run update with them` };
-  const runnable = secrets.unseal(desired, lookup);
+  const resolved = secrets.resolve(desired, containerLookup(observation, desired));
+  if ('blocked' in resolved) return { blocked: resolved.blocked };
+  const runnable = resolved.spec;
   const staged = await stageArtifact(
     target.source.reference.uri,
     `${target.field}.uri`,
@@ -266,7 +269,7 @@ async function cleanUp(step: StepContext, run: () => Promise<unknown>): Promise<
       phase !== 'deleting';
     if (!refused) throw error;
     if (phase === 'converged') return 'converged';
-    const reason = redactText(error.message).slice(0, 300);
+    const reason = step.secrets.mask(redactText(error.message)).slice(0, 300);
     if (step.observation.progress?.cleanupRefused !== reason)
       await saveProgress(step, { cleanupRefused: reason });
     return 'progressing';

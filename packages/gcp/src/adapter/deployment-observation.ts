@@ -1,6 +1,6 @@
 import type { DeploymentRecord, ObservedDeployment } from '@mlscale/core/provider-utils';
 import type { OperationState } from './calls.js';
-import type { AdapterContext } from './context.js';
+import { type AdapterContext, toDate } from './context.js';
 import { type ChangeProgress, readDeployment } from './deployment-store.js';
 import { sameResources, type Target, targetsOf } from './deployment-targets.js';
 import { getEndpoint, type IEndpoint, listOperations } from './endpoint-calls.js';
@@ -70,7 +70,7 @@ export async function observeDeployment(
   return { endpoint, record, progress, endpointOperations, models, modelOperations };
 }
 
-function observedOperation(operation: OperationState): ObservedOperation {
+export function observedOperation(operation: OperationState): ObservedOperation {
   const facts = operationFacts(operation);
   return {
     name: operation.name ?? '',
@@ -79,6 +79,22 @@ function observedOperation(operation: OperationState): ObservedOperation {
     kind: facts.kind,
     createdAt: facts.createdAt,
   };
+}
+
+/**
+ * The newest time Vertex has shown for the deployment: the endpoint's update_time and create_time, and
+ * the create_time of every operation on it and its models. A change recorded now takes it as its
+ * `since`: operations created later are that change's (see `ChangeProgress.since`).
+ */
+export function newestVertexTime(observation: VertexObservation): Date | undefined {
+  const times = [
+    toDate(observation.endpoint.updateTime),
+    toDate(observation.endpoint.createTime),
+    ...observation.endpointOperations.map((operation) => operation.createdAt),
+    ...[...observation.modelOperations.values()].flat().map((operation) => operation.createdAt),
+  ].filter((time): time is Date => time !== undefined);
+  if (times.length === 0) return undefined;
+  return new Date(Math.max(...times.map((time) => time.getTime())));
 }
 
 /** Operations not done yet. */

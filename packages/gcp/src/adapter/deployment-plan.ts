@@ -1,4 +1,5 @@
 import { type DeploymentRecord, recordPhase } from '@mlscale/core/provider-utils';
+import { toDate } from './context.js';
 import {
   deployedById,
   type ObservedOperation,
@@ -94,7 +95,8 @@ export function planChange(
 }
 
 /**
- * An upload, deployment or mutation this change started (created since it was asked for) that ended in
+ * An upload, deployment or mutation this change started (created after it was asked for, by Vertex's
+ * clock: `ChangeProgress.since`, or the endpoint's create_time for a new deployment) that ended in
  * error. Found from the cloud alone, so the process that started it need not be the one that sees it.
  */
 function failedChangeOperation(
@@ -103,7 +105,11 @@ function failedChangeOperation(
 ): ObservedOperation | undefined {
   // Without a change in flight there is nothing to refuse: old failures are not this change's.
   if (!observation.progress) return undefined;
-  const since = new Date(observation.progress.since).getTime();
+  const reference = observation.progress.since
+    ? new Date(observation.progress.since)
+    : toDate(observation.endpoint.createTime);
+  // Strictly later: an operation Vertex showed when the change was asked for is an earlier one's.
+  const since = reference?.getTime() ?? Number.NEGATIVE_INFINITY;
   const candidates = [
     ...observation.endpointOperations,
     ...targets.flatMap((target) =>
@@ -118,7 +124,7 @@ function failedChangeOperation(
         operation.done &&
         operation.error &&
         changeOperations.has(operation.kind) &&
-        (operation.createdAt?.getTime() ?? 0) >= since,
+        (operation.createdAt?.getTime() ?? 0) > since,
     )
     .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))[0];
 }

@@ -42,4 +42,15 @@ describe('the deployment record in an endpoint description', () => {
       'mlscale-deployment': 'demo',
     });
   });
+
+  it('leaves tags whose values are secrets out of the labels, sealed or not', () => {
+    const tagged = deploymentSpecSchema.parse({
+      ...spec,
+      tags: { team: 'Vision', 'api-token': 'tok-label-7c1d', note: 'see https://user:pw@example.com/x' },
+    });
+    const expected = { team: 'vision', 'mlscale-managed': 'true', 'mlscale-deployment': 'demo' };
+    // The record's spec has the secret sealed; labels take neither the seal nor the value.
+    expect(endpointLabels(requestSpec(undefined, tagged).desired)).toEqual(expected);
+    expect(endpointLabels(tagged)).toEqual(expected);
+  });
 });

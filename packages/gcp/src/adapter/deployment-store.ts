@@ -30,14 +30,20 @@ export interface RolloutProgress {
 
 /**
  * Where the change to the record's desired spec stands, for the next step (in any process) to carry on
- * from: when it was asked for (operations that failed since then are its own, and refuse it), and the
- * traffic rollout's progress. Written with the request, and with each traffic move.
+ * from: when it was asked for (operations created since then are its own, and their failures refuse
+ * it), and the traffic rollout's progress. Written with the request, and with each traffic move.
  */
 export interface ChangeProgress {
   /** The desired spec's hash this progress belongs to; any other spec's progress is stale. */
   spec: string;
-  /** When the change was asked for (ISO time). */
-  since: string;
+  /**
+   * When the change was asked for, by Vertex's clock (ISO time): the newest time Vertex had shown for
+   * the deployment (the endpoint's update_time, its and its models' operations' create_time). An
+   * operation created after it is the change's own; this machine's clock plays no part, so a skewed
+   * clock neither hides the change's failures nor blames it for earlier ones. Absent for a new
+   * deployment, whose endpoint's create_time stands for it.
+   */
+  since?: string;
   rollout?: RolloutProgress;
   /** Why removing what the change replaced was last refused (retried by each step). */
   cleanupRefused?: string;
@@ -45,7 +51,7 @@ export interface ChangeProgress {
 
 const progressSchema = z.object({
   spec: z.string(),
-  since: z.string(),
+  since: z.string().optional(),
   rollout: z
     .object({ step: z.number(), since: z.string(), from: z.record(z.string(), z.number()) })
     .optional(),
@@ -87,7 +93,7 @@ function parseProgress(line: string, desiredHash: string): ChangeProgress | unde
     const { rollout, cleanupRefused } = parsed.data;
     return {
       spec: parsed.data.spec,
-      since: parsed.data.since,
+      ...(parsed.data.since ? { since: parsed.data.since } : {}),
       ...(rollout ? { rollout } : {}),
       ...(cleanupRefused ? { cleanupRefused } : {}),
     };
@@ -96,12 +102,15 @@ function parseProgress(line: string, desiredHash: string): ChangeProgress | unde
   }
 }
 
-/** The progress of a change asked for now. */
-export function freshProgress(record: DeploymentRecord, now = new Date()): ChangeProgress {
-  return { spec: record.desiredHash, since: now.toISOString() };
+/** The progress of a change asked for now; `since` is Vertex's newest time (see `ChangeProgress.since`). */
+export function freshProgress(record: DeploymentRecord, since?: Date): ChangeProgress {
+  return { spec: record.desiredHash, ...(since ? { since: since.toISOString() } : {}) };
 }
 
-/** The endpoint's labels: the spec's tags, and the two mlscale finds its endpoints by. */
+/**
+ * The endpoint's labels: the spec's tags, and the two mlscale finds its endpoints by. `spec` is the
+ * record's (sealed): tags whose values are secrets are left out (`tagLabels`).
+ */
 export function endpointLabels(spec: DeploymentSpec): Record<string, string> {
   return { ...tagLabels(spec.tags), [labelKeys.managed]: 'true', [labelKeys.deployment]: spec.name };
 }

@@ -8,8 +8,8 @@ import {
 } from '@mlscale/core/provider-utils';
 import type { AdapterContext } from './context.js';
 import { runAction, saveRecord } from './deployment-actions.js';
-import { ensureEndpoint } from './deployment-creation.js';
-import { observeDeployment, type VertexObservation } from './deployment-observation.js';
+import { awaitCreation, creatingObservation, ensureEndpoint } from './deployment-creation.js';
+import { newestVertexTime, observeDeployment, type VertexObservation } from './deployment-observation.js';
 import { planChange, planTeardown } from './deployment-plan.js';
 import { predict } from './deployment-predict.js';
 import { checkDeploymentSpec } from './deployment-requests.js';
@@ -41,6 +41,16 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
     });
   }
 
+  /** A created endpoint that no read shows yet: worth a retry. */
+  function unreadableEndpoint(name: string): MlscaleError {
+    return new MlscaleError({
+      code: 'BackendFailure',
+      provider,
+      retryable: true,
+      message: `The endpoint of '${name}' was created but cannot be read yet.`,
+    });
+  }
+
   const observe = (name: string, signal: AbortSignal | undefined) => observeDeployment(context, name, signal);
   const statusOf = (observation: VertexObservation) => deploymentStatus(context, observation);
 
@@ -58,7 +68,11 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
       checkDeploymentSpec(spec, settings);
       secrets.remember(spec);
       const record = requestSpec(undefined, spec);
-      const endpoint = await ensureEndpoint(context, spec, record, options.signal);
+      const creation = await ensureEndpoint(context, record, options.signal);
+      // Still being created: the record is in the request, and reconcile looks at the operation again.
+      if (creation.state === 'creating')
+        return statusOf(creatingObservation(context, record, creation.operation));
+      const { endpoint } = creation;
       const stored = readDeployment(endpoint);
       if (!stored) {
         throw new MlscaleError({
@@ -83,11 +97,12 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
           message: `Deployment '${spec.name}' exists with a different spec (endpoint ${endpoint.name}); use update to change it.`,
         });
       }
+      const observation = (await observeDeployment(context, spec.name, options.signal, endpoint))!;
+      if (!stored.record.failure) return statusWith(observation, next);
       // The same spec asked for again: a refusal recorded earlier is cleared, so it is tried again.
-      if (stored.record.failure)
-        await saveRecord(context, endpoint.name!, next, freshProgress(next), options.signal);
-      const observation = await observeDeployment(context, spec.name, options.signal, endpoint);
-      return statusWith(observation!, next);
+      const progress = freshProgress(next, newestVertexTime(observation));
+      const saved = await saveRecord(context, endpoint, next, progress, options.signal);
+      return statusWith({ ...observation, endpoint: saved }, next, progress);
     },
 
     async doUpdate(spec, options) {
@@ -95,13 +110,20 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
       secrets.remember(spec);
       const observation = await observe(spec.name, options.signal);
       if (!observation || observation.record.deleting) throw notFound(spec.name);
-      // Sealed values must stand for values known here or to the serving container (InvalidSpec if not).
-      secrets.unseal(spec, containerLookup(observation, spec));
+      // Sealed values must stand for values known here or to the serving container.
+      const resolved = secrets.resolve(spec, containerLookup(observation, spec));
+      if ('blocked' in resolved) {
+        throw new MlscaleError({
+          code: 'InvalidSpec',
+          provider,
+          message: `Cannot update '${spec.name}': ${resolved.blocked}.`,
+        });
+      }
       const next = requestSpec(observation.record, spec);
       if (next.desiredHash !== observation.record.desiredHash || observation.record.failure) {
-        const progress = freshProgress(next);
-        await saveRecord(context, observation.endpoint.name!, next, progress, options.signal);
-        return statusWith(observation, next, progress);
+        const progress = freshProgress(next, newestVertexTime(observation));
+        const saved = await saveRecord(context, observation.endpoint, next, progress, options.signal);
+        return statusWith({ ...observation, endpoint: saved }, next, progress);
       }
       return statusWith(observation, next);
     },
@@ -112,7 +134,7 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
       if (!observation.record.deleting)
         await saveRecord(
           context,
-          observation.endpoint.name!,
+          observation.endpoint,
           requestDeletion(observation.record),
           undefined,
           options.signal,
@@ -126,7 +148,12 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
           provider,
           name,
           observe: async (signal) => {
-            const observation = await observe(name, signal);
+            let observation = await observe(name, signal);
+            // No record yet: its endpoint may still be being created (the create's refusal is thrown).
+            if (!observation && (await awaitCreation(context, name, signal)) === 'created') {
+              observation = await observe(name, signal);
+              if (!observation) throw unreadableEndpoint(name);
+            }
             return observation ? { record: observation.record, observation } : undefined;
           },
           advance: (record, observation, signal) => {
@@ -135,8 +162,11 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
               : planChange(record, observation, targetsOf(context, record.desired), new Date());
             return runAction(action, { context, secrets, record, observation, signal });
           },
-          save: (record, observation, signal) =>
-            saveRecord(context, observation.endpoint.name!, record, undefined, signal),
+          save: async (record, observation, signal) => {
+            await saveRecord(context, observation.endpoint, record, undefined, signal);
+          },
+          // A refusal's reason may quote the values behind sealed secrets (an echoed container spec).
+          mask: secrets.mask,
           status: async (signal) => {
             const observation = await observe(name, signal);
             return observation ? statusOf(observation) : undefined;

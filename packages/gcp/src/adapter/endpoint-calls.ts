@@ -2,6 +2,7 @@ import type { protos } from '@google-cloud/aiplatform';
 import { MlscaleError } from '@mlscale/core';
 import { callVertex, collect, listAll, type OperationState, singleAttempt, singlePage } from './calls.js';
 import { type AdapterContext, clientsOf } from './context.js';
+import { staleEtagConflict } from './errors.js';
 import { labelFilter, labelKeys, locationName } from './names.js';
 
 export type IEndpoint = protos.google.cloud.aiplatform.v1.IEndpoint;
@@ -12,6 +13,17 @@ type IDedicatedResources = protos.google.cloud.aiplatform.v1.IDedicatedResources
  * The calls a deployment makes to EndpointService and the Operations service: each one request, no
  * waiting. Long-running ones resolve the operation they started; a later step looks at it again.
  */
+
+/** What a step keeps of an operation: all of it but the SDK's wrapper (its error above all). */
+function operationState(operation: OperationState): OperationState {
+  return {
+    name: operation.name,
+    done: operation.done,
+    ...(operation.error ? { error: operation.error } : {}),
+    ...(operation.metadata ? { metadata: operation.metadata } : {}),
+    ...(operation.response ? { response: operation.response } : {}),
+  };
+}
 
 /** The endpoint, or undefined when there is none (NOT_FOUND). */
 export async function getEndpoint(
@@ -63,21 +75,30 @@ export async function createEndpoint(
       singleAttempt,
     ),
   );
-  return { name: operation.name, done: operation.done };
+  return operationState(operation);
 }
 
-/** UpdateEndpoint of the named fields (`description`, `labels`, `traffic_split`). */
+/**
+ * UpdateEndpoint of the named fields (`description`, `labels`, `traffic_split`), sent with the etag of
+ * the endpoint as it was read: Vertex refuses the write if the endpoint changed since (another process
+ * saved a record, an operation finished), and that refusal is a retryable `Conflict`, so the client
+ * takes the step again from a fresh read instead of writing over what it did not see.
+ */
 export async function updateEndpoint(
   context: AdapterContext,
-  endpoint: IEndpoint,
+  endpoint: IEndpoint & { name: string; etag: string | null | undefined },
   paths: string[],
   signal: AbortSignal | undefined,
 ): Promise<IEndpoint> {
   const clients = await clientsOf(context);
-  const [updated] = await callVertex('UpdateEndpoint', signal, () =>
-    clients.endpoints.updateEndpoint({ endpoint, updateMask: { paths } }, singleAttempt),
-  );
-  return updated;
+  try {
+    const [updated] = await callVertex('UpdateEndpoint', signal, () =>
+      clients.endpoints.updateEndpoint({ endpoint, updateMask: { paths } }, singleAttempt),
+    );
+    return updated;
+  } catch (error) {
+    throw staleEtagConflict(error, endpoint.name) ?? error;
+  }
 }
 
 /** DeployModel: `trafficSplit` key "0" is the model being deployed; empty leaves the split as it is. */
@@ -92,7 +113,7 @@ export async function deployModel(
   const [operation] = await callVertex('DeployModel', signal, () =>
     clients.endpoints.deployModel({ endpoint, deployedModel, trafficSplit }, singleAttempt),
   );
-  return { name: operation.name, done: operation.done };
+  return operationState(operation);
 }
 
 /** UndeployModel; `trafficSplit` (for the models that stay) when the one going still has traffic. */
@@ -110,7 +131,7 @@ export async function undeployModel(
       singleAttempt,
     ),
   );
-  return { name: operation.name, done: operation.done };
+  return operationState(operation);
 }
 
 /** The fields MutateDeployedModel changes in place: replica counts and autoscaling metric specs. */
@@ -146,7 +167,7 @@ export async function mutateDeployedModel(
       singleAttempt,
     ),
   );
-  return { name: operation.name, done: operation.done };
+  return operationState(operation);
 }
 
 export async function deleteEndpoint(
@@ -158,27 +179,35 @@ export async function deleteEndpoint(
   const [operation] = await callVertex('DeleteEndpoint', signal, () =>
     clients.endpoints.deleteEndpoint({ name }, singleAttempt),
   );
-  return { name: operation.name, done: operation.done };
+  return operationState(operation);
 }
 
-/** The operations of one resource (an endpoint, a model): ListOperations, page by page. */
+/** The operations of one resource (an endpoint, a model): ListOperations, page by page; none when it is missing. */
 export async function listOperations(
   context: AdapterContext,
   resource: string,
   signal: AbortSignal | undefined,
 ): Promise<OperationState[]> {
   const clients = await clientsOf(context);
-  return collect(
-    listAll<OperationState>(
-      'ListOperations',
-      signal,
-      (pageToken) =>
-        clients.endpoints.operationsClient.listOperations(
-          { name: resource, filter: '', ...(pageToken ? { pageToken } : {}) } as never,
-          singlePage as never,
-        ) as Promise<unknown>,
-    ),
-  );
+  try {
+    return await collect(
+      listAll<OperationState>(
+        'ListOperations',
+        signal,
+        (pageToken) =>
+          clients.endpoints.operationsClient.listOperations(
+            { name: resource, filter: '', ...(pageToken ? { pageToken } : {}) } as never,
+            singlePage as never,
+          ) as Promise<unknown>,
+      ),
+    );
+  } catch (error) {
+    // Steps list the operations of endpoints and models that do not exist yet (or any more). AIP-132 has
+    // a List of a missing parent answer NOT_FOUND; whether Vertex's ListOperations does is not
+    // documented, so NOT_FOUND reads as what it means here: nothing runs on that resource.
+    if (MlscaleError.hasCode(error, 'NotFound')) return [];
+    throw error;
+  }
 }
 
 /** One look at an operation (GetOperation); undefined when the service no longer has it. */
@@ -192,7 +221,7 @@ export async function getOperation(
     const [operation] = await callVertex('GetOperation', signal, () =>
       clients.endpoints.getOperation({ name } as never, singleAttempt),
     );
-    return { name: operation.name, done: operation.done };
+    return operationState(operation);
   } catch (error) {
     if (MlscaleError.hasCode(error, 'NotFound')) return undefined;
     throw error;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { statusError, vertexError } from './errors.js';
+import { staleEtagConflict, statusError, vertexError } from './errors.js';
 
 const grpcError = (code: number, details: string) =>
   Object.assign(new Error(`${code} ${details}`), { code, details });
@@ -53,5 +53,32 @@ describe('gRPC errors as MlscaleErrors', () => {
     expect(error.message).toBe('DeployModel m failed: Model server never became ready.');
     expect(error.code).toBe('BackendFailure');
     expect(error.retryable).toBe(false);
+  });
+
+  it('takes a write refused for a stale etag as a retryable Conflict, ABORTED or FAILED_PRECONDITION naming the etag', () => {
+    const endpoint = 'projects/p/locations/l/endpoints/e';
+    const aborted = staleEtagConflict(
+      vertexError(grpcError(10, 'etag mismatch'), 'UpdateEndpoint'),
+      endpoint,
+    );
+    expect(aborted?.code).toBe('Conflict');
+    expect(aborted?.retryable).toBe(true);
+    expect(aborted?.message).toContain(endpoint);
+    const precondition = staleEtagConflict(
+      vertexError(grpcError(9, 'The etag of the resource does not match.'), 'UpdateEndpoint'),
+      endpoint,
+    );
+    expect(precondition?.retryable).toBe(true);
+    expect(precondition?.statusCode).toBe(400);
+    // Any other refusal stays what it is.
+    expect(
+      staleEtagConflict(
+        vertexError(grpcError(9, 'Deployed model 1 has traffic.'), 'UpdateEndpoint'),
+        endpoint,
+      ),
+    ).toBeUndefined();
+    expect(
+      staleEtagConflict(vertexError(grpcError(7, 'denied'), 'UpdateEndpoint'), endpoint),
+    ).toBeUndefined();
   });
 });

@@ -103,6 +103,26 @@ export function statusError(
   });
 }
 
+/**
+ * A write refused because the etag it sent is stale, as a retryable Conflict. AIP-154 has such a write
+ * answered ABORTED (already retryable); an older revision of it said FAILED_PRECONDITION, which is taken
+ * the same way when its message names the etag (⚠ Vertex does not document which it answers).
+ */
+export function staleEtagConflict(error: unknown, endpoint: string): MlscaleError | undefined {
+  if (!MlscaleError.isInstance(error)) return undefined;
+  const aborted = error.code === 'Conflict' && error.retryable;
+  const precondition = error.code === 'Conflict' && /\betag\b/i.test(error.message);
+  if (!aborted && !precondition) return undefined;
+  return new MlscaleError({
+    code: 'Conflict',
+    provider,
+    retryable: true,
+    statusCode: error.statusCode ?? 409,
+    message: `${error.message} (endpoint ${endpoint} changed since this step read it; the step is taken again from a fresh read)`,
+    cause: error,
+  });
+}
+
 /** An `InvalidSpec` error naming one field. */
 export function invalidSpec(path: string, message: string): MlscaleError {
   return new MlscaleError({

@@ -1,3 +1,4 @@
+import { isSecretField, sealedValuePrefix } from '@mlscale/core';
 import type { VertexSettings } from './settings.js';
 
 /** Label keys the adapter puts on what it creates, so it can find them again by name. */
@@ -43,10 +44,16 @@ export function resourceId(name: string): string {
   return name.split('/').at(-1) ?? name;
 }
 
-/** Tags as GCP labels: `:` (allowed in mlscale tag keys) is not allowed in label keys, so it becomes `_`. */
+/**
+ * Tags as GCP labels: `:` (allowed in mlscale tag keys) is not allowed in label keys, so it becomes `_`.
+ * A tag whose value is a secret (sealed, or secret by its key's name or its content) is left out: anyone
+ * who may list endpoints reads labels, and a lowercased seal would tell nothing.
+ */
 export function tagLabels(tags: Record<string, string> | undefined): Record<string, string> {
   const labels: Record<string, string> = {};
-  for (const [key, value] of Object.entries(tags ?? {}))
+  for (const [key, value] of Object.entries(tags ?? {})) {
+    if (value.startsWith(sealedValuePrefix) || isSecretField(key, value)) continue;
     labels[key.replace(/:/g, '_')] = value.toLowerCase().replace(/[^a-z0-9_-]/g, '_');
+  }
   return labels;
 }

@@ -57,12 +57,18 @@ export const vertexSettingsSchema = z
     defaultAcceleratorType: z.string().min(1).default('NVIDIA_TESLA_T4'),
     /**
      * How the operations mlscale waits for are polled: a new deployment's CreateEndpoint (its endpoint holds
-     * the deployment's record) and model registry uploads. Deployment steps never wait on operations.
+     * the deployment's record) and model registry uploads. Deployment steps never wait on their own
+     * operations. `createEndpointWaitMs` bounds each wait for a CreateEndpoint (default 10 s): past it,
+     * deploy answers Creating and the next reconcile step looks again.
      */
     polling: z
-      .object({ minDelayMs: z.number().min(1).default(100), maxDelayMs: z.number().min(1).default(10_000) })
+      .object({
+        minDelayMs: z.number().min(1).default(100),
+        maxDelayMs: z.number().min(1).default(10_000),
+        createEndpointWaitMs: z.number().min(0).max(600_000).default(10_000),
+      })
       .strict()
-      .default({ minDelayMs: 100, maxDelayMs: 10_000 }),
+      .default({ minDelayMs: 100, maxDelayMs: 10_000, createEndpointWaitMs: 10_000 }),
   })
   .strict();
 

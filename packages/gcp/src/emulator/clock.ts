@@ -18,6 +18,26 @@ export function toMilliseconds(
   return Number(value.seconds ?? 0) * 1000 + Math.floor((value.nanos ?? 0) / 1_000_000);
 }
 
+/**
+ * The emulator's own clock: the machine's, offset by `skewMs`, as a server's clock may run ahead of or
+ * behind its clients'. Resource and operation times (create_time, update_time) come from it.
+ */
+export interface EmulatorClock {
+  now(): Date;
+  /** Sets how far the clock runs ahead (positive) or behind (negative) the machine's, in milliseconds. */
+  setSkew(skewMs: number): void;
+}
+
+export function createClock(skewMs = 0): EmulatorClock {
+  let skew = skewMs;
+  return {
+    now: () => new Date(Date.now() + skew),
+    setSkew(next) {
+      skew = next;
+    },
+  };
+}
+
 /** Runs callbacks later and forgets them all on close, so a closed emulator leaves no timers behind. */
 export interface Scheduler {
   after(milliseconds: number, callback: () => void): void;

@@ -1,5 +1,5 @@
 import type { ServerUnaryCall, sendUnaryData, UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { Scheduler } from './clock.js';
+import type { EmulatorClock, Scheduler } from './clock.js';
 import type { FaultQueue } from './fault-injection.js';
 import { isStatusError, statusError } from './grpc-status.js';
 import type { LogStore } from './log-store.js';
@@ -25,6 +25,14 @@ export interface RecordedRequest {
  */
 export type RequestListener = (method: string) => void;
 
+/** An answer a test holds back (`inspection.holdAnswer`): the next call of `method` waits for `gate`. */
+export interface HeldAnswer {
+  method: string;
+  /** Called once the call was carried out, with its answer held. */
+  reached: () => void;
+  gate: Promise<void>;
+}
+
 /** What every service handler shares. */
 export interface EmulatorContext {
   project: string | undefined;
@@ -34,6 +42,8 @@ export interface EmulatorContext {
   metrics: MetricStore;
   logs: LogStore;
   scheduler: Scheduler;
+  /** The control plane's clock (resource and operation times); metrics and logs keep the machine's. */
+  clock: EmulatorClock;
   delays: EmulatorDelays;
   faults: EmulatorFaults;
   predictor: Predictor;
@@ -44,6 +54,10 @@ export interface EmulatorContext {
   listeners: Set<RequestListener>;
   /** Faults injected per method by tests (`injectFault`). */
   injectedFaults: FaultQueue;
+  /** Answers to hold back, oldest first. */
+  heldAnswers: HeldAnswer[];
+  /** How ListOperations answers for a resource that does not exist (yet, or any more). */
+  missingResourceOperations: 'listed' | 'notFound';
   /** Next numeric id, as Vertex uses for endpoints, models, jobs and deployed models. */
   nextId(): string;
 }
@@ -78,7 +92,7 @@ export function unaryHandlers(
       Promise.resolve()
         .then(() => handler(call.request))
         .then(
-          (response) => {
+          async (response) => {
             for (const listener of [...context.listeners]) {
               try {
                 listener(method);
@@ -86,7 +100,17 @@ export function unaryHandlers(
                 // A listener's failure is the test's, not the request's.
               }
             }
-            callback(null, response);
+            const held = context.heldAnswers.findIndex((entry) => entry.method === method);
+            if (held < 0) {
+              callback(null, response);
+              return;
+            }
+            const [hold] = context.heldAnswers.splice(held, 1);
+            // The answer as it was when the call was carried out, whatever happens while it is held.
+            const answer = structuredClone(response);
+            hold!.reached();
+            await hold!.gate;
+            callback(null, answer);
           },
           (error: unknown) => {
             if (isStatusError(error)) callback(error);

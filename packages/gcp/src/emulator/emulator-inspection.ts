@@ -56,6 +56,12 @@ export interface VertexEmulatorInspection {
   clearFaults(): void;
   /** Calls `listener(method)` after each request is carried out, before it is answered. Returns its removal. */
   onRequest(listener: RequestListener): () => void;
+  /**
+   * Holds back the answer to the next call of `method` (carried out, its answer taken as it is then)
+   * until `release()`: a test acts out a slow caller whose read another process's write overtakes.
+   * `reached` resolves once that call has been carried out.
+   */
+  holdAnswer(method: string): { reached: Promise<void>; release(): void };
   inventory(deployment: string): DeploymentInventory;
   /**
    * The replica bounds Vertex autoscales the deployment's serving model within (the deployed model with
@@ -106,6 +112,18 @@ export function createInspection(context: EmulatorContext): VertexEmulatorInspec
     onRequest(listener) {
       context.listeners.add(listener);
       return () => context.listeners.delete(listener);
+    },
+    holdAnswer(method) {
+      let reached!: () => void;
+      let release!: () => void;
+      const arrived = new Promise<void>((resolve) => {
+        reached = resolve;
+      });
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      context.heldAnswers.push({ method, reached, gate });
+      return { reached: arrived, release };
     },
     inventory(deployment) {
       const endpoints = endpointsOf(deployment);

@@ -9,6 +9,7 @@ export type StatusName =
   | 'PERMISSION_DENIED'
   | 'RESOURCE_EXHAUSTED'
   | 'FAILED_PRECONDITION'
+  | 'ABORTED'
   | 'INTERNAL'
   | 'UNAVAILABLE';
 

@@ -77,7 +77,7 @@ export function jobService(context: EmulatorContext): UntypedServiceImplementati
 
   function transition(job: StoredCustomJob, next: string): void {
     job.state = next;
-    job.updateTime = timestamp();
+    job.updateTime = timestamp(context.clock.now());
     if (next === 'JOB_STATE_RUNNING' && !job.startTime) job.startTime = job.updateTime;
     if (terminal.has(next)) job.endTime = job.updateTime;
     state.jobHistory.get(job.name)?.push(next);
@@ -172,7 +172,7 @@ export function jobService(context: EmulatorContext): UntypedServiceImplementati
       if (Number(pools[0]!.replicaCount ?? 0) !== 1) {
         throw statusError('INVALID_ARGUMENT', 'The first worker pool (the chief) must have replica_count 1.');
       }
-      const now = timestamp();
+      const now = timestamp(context.clock.now());
       const job: StoredCustomJob = {
         ...input,
         name: `${parent}/customJobs/${context.nextId()}`,

@@ -1,6 +1,7 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { timestamp } from './clock.js';
 import { checkedParent, type EmulatorContext, requiredString, unaryHandlers } from './context.js';
+import { unusableKeyError } from './encryption-keys.js';
 import { matchesFilter, parseFilter } from './filter.js';
 import { statusError } from './grpc-status.js';
 import { pageOf } from './list-pages.js';
@@ -82,7 +83,9 @@ export function modelService(context: EmulatorContext): UntypedServiceImplementa
         metadataType: `${v1}.UploadModelOperationMetadata`,
         delayMs: context.delays.operationMs,
         complete: () => {
-          const now = timestamp();
+          const refusal = unusableKeyError(context, input.encryptionSpec);
+          if (refusal) throw refusal;
+          const now = timestamp(context.clock.now());
           const model: StoredModel = {
             ...input,
             name,

@@ -62,14 +62,14 @@ export function createOperationStore(context: () => EmulatorContext): OperationS
   const started = new Map<string, RunningOperation>();
 
   function metadata(type: string, created: Date) {
-    const generic = { createTime: timestamp(created), updateTime: timestamp() };
+    const generic = { createTime: timestamp(created), updateTime: timestamp(context().clock.now()) };
     return context().protos.packAny(type, { genericMetadata: generic });
   }
 
   return {
     start(options) {
       const ctx = context();
-      const created = new Date();
+      const created = ctx.clock.now();
       const operation: WireOperation = {
         name: `${options.resource}/operations/${ctx.nextId()}`,
         done: false,
@@ -126,7 +126,10 @@ export function createOperationStore(context: () => EmulatorContext): OperationS
         GetOperation: find,
         WaitOperation: find,
         ListOperations(request) {
-          const prefix = `${String(request.name ?? '')}/operations/`;
+          const resource = String(request.name ?? '');
+          if (ctx.missingResourceOperations === 'notFound' && !resourceExists(ctx, resource))
+            throw statusError('NOT_FOUND', `Resource "${resource}" not found.`);
+          const prefix = `${resource}/operations/`;
           const page = pageOf(
             [...operations.values()].filter((operation) => operation.name.startsWith(prefix)),
             request,
@@ -149,6 +152,15 @@ export function createOperationStore(context: () => EmulatorContext): OperationS
       });
     },
   };
+}
+
+/** Whether the endpoint, model or custom job `name` exists; other names are taken to. */
+function resourceExists(context: EmulatorContext, name: string): boolean {
+  if (/\/endpoints\/[^/]+$/.test(name)) return context.state.endpoints.has(name);
+  const model = /\/models\/([^/@]+)$/.exec(name);
+  if (model) return context.state.models.has(model[1]!);
+  if (/\/customJobs\/[^/]+$/.test(name)) return context.state.customJobs.has(name);
+  return true;
 }
 
 function takeOperationFault(context: EmulatorContext, method: string): string | undefined {

@@ -48,6 +48,11 @@ export const emulatorFaultsSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Cloud KMS keys the Vertex AI service agent cannot use: a CreateEndpoint or UploadModel naming one in
+     * its `encryption_spec` is accepted, and its operation ends in FAILED_PRECONDITION. Stays until changed.
+     */
+    unusableEncryptionKeys: z.array(z.string().min(1)).optional(),
     /** SPOT custom jobs are preempted this many times while running, then restart and finish. */
     spotPreemptions: z.number().int().min(0).optional(),
     /** The next `count` custom jobs fail while running, with this message. */

@@ -2,7 +2,7 @@ import type { ChannelCredentials } from '@grpc/grpc-js';
 import { parseSpec } from '@mlscale/core';
 import { z } from 'zod';
 import { alertPolicyService } from './alert-policy-service.js';
-import { createScheduler } from './clock.js';
+import { createClock, createScheduler } from './clock.js';
 import type { EmulatorContext, RecordedRequest } from './context.js';
 import { createInspection, type VertexEmulatorInspection } from './emulator-inspection.js';
 import { endpointService } from './endpoint-service.js';
@@ -40,6 +40,17 @@ export interface VertexEmulatorOptions {
   predictor?: Predictor;
   /** Runs custom jobs; default: sleeps `delays.jobRunMs`. */
   jobRunner?: JobRunner;
+  /**
+   * How far Vertex's clock (resource and operation times) runs ahead of (positive) or behind (negative)
+   * the machine's, in milliseconds; `setClockSkew` changes it. Default 0.
+   */
+  clockSkewMs?: number;
+  /**
+   * ListOperations of an endpoint or model that does not exist (yet, or any more): `listed` (the
+   * default) lists the operations on its name, `notFound` answers NOT_FOUND, as AIP-132 asks of a List
+   * whose parent is missing (⚠ which of the two Vertex does is not documented).
+   */
+  missingResourceOperations?: 'listed' | 'notFound';
 }
 
 const optionsSchema = z
@@ -51,6 +62,8 @@ const optionsSchema = z
     faults: emulatorFaultsSchema.default({}),
     predictor: z.custom<Predictor>((value) => typeof value === 'function', 'expected a function').optional(),
     jobRunner: z.custom<JobRunner>((value) => typeof value === 'function', 'expected a function').optional(),
+    clockSkewMs: z.number().finite().default(0),
+    missingResourceOperations: z.enum(['listed', 'notFound']).default('listed'),
   })
   .strict();
 
@@ -79,6 +92,8 @@ export interface VertexEmulator {
   setFaults(faults: EmulatorFaultsInput): void;
   /** Replaces the delays. */
   setDelays(delays: EmulatorDelaysInput): void;
+  /** Sets how far Vertex's clock runs ahead of (positive) or behind (negative) the machine's, in ms. */
+  setClockSkew(skewMs: number): void;
   /** Adds a Cloud Monitoring sample (CPU utilization, say), as a serving fleet would report it. */
   recordMetric(sample: MetricSample): void;
   /** Stops both servers and every pending timer. */
@@ -105,6 +120,7 @@ export async function startVertexEmulator(input: VertexEmulatorOptions = {}): Pr
     metrics: undefined as never,
     logs: undefined as never,
     scheduler,
+    clock: createClock(options.clockSkewMs),
     delays: options.delays,
     faults: structuredClone(options.faults),
     predictor: options.predictor ?? softmaxPredictor,
@@ -113,6 +129,8 @@ export async function startVertexEmulator(input: VertexEmulatorOptions = {}): Pr
     methodLog: [],
     listeners: new Set(),
     injectedFaults: createFaultQueue(),
+    heldAnswers: [],
+    missingResourceOperations: options.missingResourceOperations,
     nextId: () => String(++counter),
   };
   context.operations = createOperationStore(() => context);
@@ -155,6 +173,9 @@ export async function startVertexEmulator(input: VertexEmulatorOptions = {}): Pr
     },
     setDelays(delays) {
       context.delays = parseSpec(emulatorDelaysSchema, delays, 'Vertex emulator delays');
+    },
+    setClockSkew(skewMs) {
+      context.clock.setSkew(skewMs);
     },
     recordMetric(sample) {
       context.metrics.record(sample);
