@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'provider-utils/index': 'src/provider-utils/index.ts',
+    'onnx/index': 'src/onnx/index.ts',
     'test/index': 'src/test/index.ts',
     'conformance/index': 'src/conformance/index.ts',
   },
@@ -12,5 +13,5 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
-  external: ['vitest'],
+  external: ['vitest', 'onnx-proto'],
 });

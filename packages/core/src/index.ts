@@ -5,6 +5,7 @@ export * from './errors.js';
 export * from './redact.js';
 export * from './retry.js';
 export * from './secrets/index.js';
+export * from './signature/index.js';
 export * from './sleep.js';
 export * from './spec/index.js';
 export * from './spec-hash.js';

@@ -205,6 +205,22 @@ describe('createMlscale', () => {
     expect(events.filter((event) => event.type === 'operation-retry').length).toBe(2);
   });
 
+  it('lets an update through with a warning when the signature cannot be checked', async () => {
+    const events: MlscaleEvent[] = [];
+    const client = createMlscale({
+      backend: createInMemoryBackend(),
+      ...fast,
+      onEvent: (event) => events.push(event),
+    });
+    await client.deploy(spec);
+    const updated = await client.update({ name: spec.name, model: { uri: './mnist-v2.onnx' } });
+    expect(updated.state).toBe('InService');
+    expect(events.find((event) => event.type === 'operation-warning')).toMatchObject({
+      operation: 'update',
+      message: expect.stringMatching(/signature of what 'mnist-classifier' serves is unknown/),
+    });
+  });
+
   it('retries the start of a listing that is throttled', async () => {
     const backend = createInMemoryBackend();
     const client = createMlscale({ backend, ...fast });

@@ -33,6 +33,7 @@ import type { MlscaleEvent, MutatingOperation } from './events.js';
 import { silentLogger } from './logger.js';
 import type { MlscaleClient, MlscaleSettings, OperationOptions } from './mlscale-client.js';
 import { createMutationRecorder } from './mutation-recorder.js';
+import { checkSignatures } from './signature-gate.js';
 import { waitForJob } from './training-waits.js';
 
 export type {
@@ -95,15 +96,39 @@ export function createMlscale(settings: MlscaleSettings): MlscaleClient {
     return reconcileUntilServing(waits, operation, status.name, status.specHash, options);
   }
 
-  /** Records a whole new spec for an existing deployment and waits as asked. */
+  /**
+   * Records a whole new spec for an existing deployment and waits as asked: after the signature gate,
+   * given what is recorded now (read here when the caller did not read it).
+   */
   function change(
     operation: MutatingOperation,
     spec: DeploymentSpec,
     options: OperationOptions,
+    current?: DeploymentSpec,
   ): Promise<DeploymentStatus> {
     assertCapabilities(backend, deploymentNeeds(spec), 'deployment');
     return mutate(operation, spec.name, sealDeploymentSpec(spec), () =>
       withSecretsMasked(spec, async () => {
+        const recorded =
+          current ??
+          (
+            await call('get', spec.name, options.signal, (callOptions) =>
+              backend.deployments.doGet(spec.name, callOptions),
+            )
+          )?.spec;
+        if (recorded) {
+          await checkSignatures({
+            backend,
+            call,
+            current: recorded,
+            next: spec,
+            signal: options.signal,
+            warn: (message) => {
+              logger.warn(`${operation} ${spec.name}: ${message}`);
+              emit({ type: 'operation-warning', operation, target: spec.name, time: new Date(), message });
+            },
+          });
+        }
         const status = await call(operation, spec.name, options.signal, (callOptions) =>
           backend.deployments.doUpdate(spec, callOptions),
         );
@@ -112,26 +137,35 @@ export function createMlscale(settings: MlscaleSettings): MlscaleClient {
     );
   }
 
-  /** The recorded spec with `input` applied, validated. */
+  /** The recorded spec with `input` applied, validated, and the recorded spec it started from. */
   async function changedSpec(
     input: DeploymentChangeInput,
     replace: boolean,
     signal: AbortSignal | undefined,
-  ): Promise<DeploymentSpec> {
+  ): Promise<{ spec: DeploymentSpec; current?: DeploymentSpec }> {
     name(input.name, 'deployment');
-    let recorded: Record<string, unknown> = { name: input.name };
-    if (!replace) {
-      const current = await call('get', input.name, signal, (callOptions) =>
-        backend.deployments.doGet(input.name, callOptions),
-      );
-      if (!current) throw notFound('deployment', input.name);
-      recorded = current.spec as unknown as Record<string, unknown>;
+    if (replace) {
+      return {
+        spec: parseSpec(
+          deploymentSpecSchema,
+          applyDeploymentChange({ name: input.name }, input as Record<string, unknown>),
+          'deployment spec',
+        ),
+      };
     }
-    return parseSpec(
+    const current = await call('get', input.name, signal, (callOptions) =>
+      backend.deployments.doGet(input.name, callOptions),
+    );
+    if (!current) throw notFound('deployment', input.name);
+    const spec = parseSpec(
       deploymentSpecSchema,
-      applyDeploymentChange(recorded, input as Record<string, unknown>),
+      applyDeploymentChange(
+        current.spec as unknown as Record<string, unknown>,
+        input as Record<string, unknown>,
+      ),
       'deployment spec',
     );
+    return { spec, current: current.spec };
   }
 
   const client: MlscaleClient = {
@@ -151,8 +185,8 @@ export function createMlscale(settings: MlscaleSettings): MlscaleClient {
     },
 
     async update(input, options = {}) {
-      const spec = await changedSpec(input, options.replace === true, options.signal);
-      return change('update', spec, options);
+      const { spec, current } = await changedSpec(input, options.replace === true, options.signal);
+      return change('update', spec, options, current);
     },
 
     async scale(deploymentName, replicas, options = {}) {
@@ -164,20 +198,24 @@ export function createMlscale(settings: MlscaleSettings): MlscaleClient {
           issues: [{ path: 'replicas', message: 'expected a whole number from 0 to 1000' }],
         });
       }
-      const spec = await changedSpec(
+      const { spec, current } = await changedSpec(
         { name: deploymentName, replicas, autoscaling: null },
         false,
         options.signal,
       );
-      return change('scale', spec, options);
+      return change('scale', spec, options, current);
     },
 
     async autoscale(deploymentName, input, options = {}) {
       name(deploymentName, 'deployment');
       const policy = input === null ? null : parseSpec(autoscalingPolicySchema, input, 'autoscaling policy');
       if (policy) assertCapabilities(backend, autoscalingNeeds(policy), 'autoscaling policy');
-      const spec = await changedSpec({ name: deploymentName, autoscaling: policy }, false, options.signal);
-      return change('autoscale', spec, options);
+      const { spec, current } = await changedSpec(
+        { name: deploymentName, autoscaling: policy },
+        false,
+        options.signal,
+      );
+      return change('autoscale', spec, options, current);
     },
 
     async delete(deploymentName, options = {}) {

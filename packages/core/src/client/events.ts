@@ -33,6 +33,14 @@ export type MlscaleEvent =
       error: string;
     }
   | {
+      /** Something the caller should know that did not stop the operation (a check that could not run). */
+      type: 'operation-warning';
+      operation: MutatingOperation;
+      target: string;
+      time: Date;
+      message: string;
+    }
+  | {
       type: 'operation-succeeded';
       operation: MutatingOperation;
       target: string;

@@ -65,6 +65,45 @@ export function describeChanges(context: ConformanceContext): void {
   );
 
   it(
+    'refuses an update to a model that would break callers before anything changes, unless allowed and switched at once',
+    async (test) => {
+      if (!options.incompatibleModel) return test.skip('no incompatible model given');
+      const name = `${prefix}-signature`;
+      const first = await client().deploy(specFor(context, name));
+      const before = context.calls.filter((call) => call === 'deployments.doUpdate').length;
+      const refused = await rejection(client().update({ name, model: options.incompatibleModel }));
+      expect(refused.code).toBe('InvalidSpec');
+      expect(refused.issues.map((issue) => issue.path)).toContain('model');
+      expect(refused.message).toMatch(/would break callers/);
+      expect(context.calls.filter((call) => call === 'deployments.doUpdate').length, 'no update sent').toBe(
+        before,
+      );
+      const unchanged = await client().get(name);
+      expect(unchanged.specHash).toBe(first.specHash);
+      expect(unchanged.servingSpecHash).toBe(first.specHash);
+      // Allowed, a signature change still may not be canaried: callers would see two shapes.
+      const stepped = await rejection(
+        client().update({
+          name,
+          model: options.incompatibleModel,
+          rollout: { allowSignatureChange: true, steps: [50, 100], stepSeconds: 0 },
+        }),
+      );
+      expect(stepped.code).toBe('InvalidSpec');
+      expect(stepped.issues.map((issue) => issue.path)).toContain('rollout.steps');
+      const switched = await client().update({
+        name,
+        model: options.incompatibleModel,
+        rollout: { allowSignatureChange: true, steps: [100], stepSeconds: 0 },
+      });
+      expect(switched.state).toBe('InService');
+      expect(switched.spec.model).toMatchObject(options.incompatibleModel);
+      await deleteAndCheckNothingLeft(context, client(), name);
+    },
+    timeout * 2,
+  );
+
+  it(
     'replaces the whole spec with update(spec, { replace: true }): what it leaves out goes',
     async (test) => {
       if (!options.autoscaling) return test.skip('no autoscaling policy given');

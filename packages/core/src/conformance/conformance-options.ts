@@ -38,6 +38,11 @@ export interface BackendConformanceOptions {
   checkPrediction?: (response: PredictResponse, request: PredictRequest) => void;
   /** Another model the backend can serve with the same inputs and outputs: enables the update tests. */
   updatedModel?: ModelReferenceInput;
+  /**
+   * A model whose inputs or outputs differ from `deployment()`'s (another input shape, say): enables the
+   * signature gate test. The backend must be able to tell both signatures (`doResolveSignature`).
+   */
+  incompatibleModel?: ModelReferenceInput;
   /** A rollout the backend accepts for `updatedModel`. Default `{ steps: [50, 100], stepSeconds: 0 }`. */
   rollout?: DeploymentSpecInput['rollout'];
   /** An autoscaling policy the backend accepts: enables the autoscaling tests. */

@@ -98,6 +98,13 @@ export const rolloutSchema = z
     maxErrorRate: z.number().min(0).max(1).default(0.05),
     /** Fewest requests in a step before its error rate is judged. */
     minRequests: z.number().int().min(0).default(20),
+    /**
+     * Let the new model's inputs or outputs differ from the serving model's (callers must be ready for
+     * it). Without it, an update whose signature would break callers is refused before anything changes;
+     * with it, the change must switch all traffic at once (`steps: [100]`), so no caller gets answers of
+     * two shapes.
+     */
+    allowSignatureChange: z.boolean().optional(),
   })
   .strict();
 export type Rollout = z.infer<typeof rolloutSchema>;

@@ -25,6 +25,7 @@ import {
 import { reconcileStep, type StepOutcome } from '../provider-utils/reconcile-step.js';
 import { createSecretMemory } from '../provider-utils/secret-memory.js';
 import { sealSecrets, secretHashKey } from '../secrets/seal-secrets.js';
+import type { ModelSignature } from '../signature/model-signature.js';
 import type {
   AlertRule,
   DeploymentSpec,
@@ -61,6 +62,11 @@ export interface InMemoryBackendOptions {
   failDeployment?: (spec: DeploymentSpec) => string | undefined;
   /** Makes a training job fail: return the failure reason, or undefined to succeed. */
   failTraining?: (spec: TrainingJobSpec) => string | undefined;
+  /**
+   * Model signatures by the model's label (its `uri`, or `name@version`), for the client's signature
+   * gate. A model without one has an unknown signature (the update is not checked).
+   */
+  signatures?: Record<string, ModelSignature>;
   /**
    * The cloud to keep deployments in. Two backends given the same cloud behave as two processes using one
    * cloud account (what restart tests need). Default: a cloud of the backend's own.
@@ -495,6 +501,14 @@ export function createInMemoryBackend(options: InMemoryBackendOptions = {}): InM
               (status): status is DeploymentStatus => status !== undefined && status.state !== 'Deleting',
             ),
         );
+      },
+      async doResolveSignature(target, callOptions) {
+        enter('deployments.doResolveSignature', callOptions, target);
+        const label =
+          'deployment' in target
+            ? cloud.peekEndpoint(target.deployment)?.config.model
+            : modelLabel(target.model);
+        return label === undefined ? undefined : options.signatures?.[label];
       },
       async doPredict(name, request: PredictRequest, callOptions): Promise<PredictResponse> {
         enter('deployments.doPredict', callOptions, name, request);

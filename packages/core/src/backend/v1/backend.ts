@@ -1,5 +1,6 @@
+import type { ModelSignature } from '../../signature/model-signature.js';
 import type { DeploymentSpec } from '../../spec/deployment.js';
-import type { ModelVersion, RegisterModelSpec } from '../../spec/model.js';
+import type { ModelReference, ModelVersion, RegisterModelSpec } from '../../spec/model.js';
 import type { AlertRule, LogQuery, MetricQuery, MonitoringTarget } from '../../spec/monitoring.js';
 import type { PredictRequest, PredictResponse } from '../../spec/predict.js';
 import type { TrainingJobSpec } from '../../spec/training.js';
@@ -62,6 +63,17 @@ export interface DeploymentOperationsV1 {
   doList(options: CallOptionsV1): AsyncIterable<DeploymentStatus>;
   /** Runs one inference. */
   doPredict(name: string, request: PredictRequest, options: CallOptionsV1): Promise<PredictResponse>;
+  /**
+   * A model's inputs and outputs, for the client's signature gate: of what a deployment serves now
+   * (`{ deployment }`: the backend knows best, from the loaded model or what it recorded with the
+   * artifact), or of a model it would serve (`{ model }`: a local ONNX file, a registered version).
+   * `undefined` when it cannot tell (an artifact it did not upload). Optional: without it, updates are
+   * not checked.
+   */
+  doResolveSignature?(
+    target: { deployment: string } | { model: ModelReference },
+    options: CallOptionsV1,
+  ): Promise<ModelSignature | undefined>;
 }
 
 /** Training calls. */

@@ -1,0 +1,2 @@
+export * from './compare-signatures.js';
+export * from './model-signature.js';
