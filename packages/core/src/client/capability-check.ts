@@ -67,3 +67,19 @@ export function requireGroup<Group>(
     message: `The ${backend.provider} backend does not support ${capability}.`,
   });
 }
+
+/**
+ * Throws `InvalidSpec` with every issue the backend's own limits find in `spec` (its `validateSpec`),
+ * before any backend call: what the platform cannot express is refused here, not sent to fail there.
+ */
+export function assertBackendAccepts(backend: BackendV1, spec: DeploymentSpec): void {
+  const issues = backend.deployments.validateSpec?.(spec) ?? [];
+  if (issues.length === 0) return;
+  const list = issues.map((issue) => `  - ${issue.path}: ${issue.message}`).join('\n');
+  throw new MlscaleError({
+    code: 'InvalidSpec',
+    provider: backend.provider,
+    message: `Deployment '${spec.name}' cannot run on the ${backend.provider} backend as specified:\n${list}`,
+    issues,
+  });
+}

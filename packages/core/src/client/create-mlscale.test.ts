@@ -48,6 +48,31 @@ describe('createMlscale', () => {
     expect(backend.calls).toEqual([]);
   });
 
+  it("refuses what the backend's own limits refuse, before any backend call, on deploy and update", async () => {
+    const backend = createInMemoryBackend();
+    backend.deployments.validateSpec = (candidate) =>
+      candidate.rollout && candidate.rollout.steps[0]! > 50
+        ? [{ path: 'rollout.steps[0]', message: 'expected a first step of at most 50%' }]
+        : [];
+    const client = createMlscale({ backend, ...fast });
+    await client.deploy(spec);
+    const callsBefore = backend.calls.length;
+    const error = await client
+      .update({ name: spec.name, model: { uri: './v2.onnx' }, rollout: { steps: [60, 100] } })
+      .catch((caught: unknown) => caught);
+    expect(MlscaleError.hasCode(error, 'InvalidSpec')).toBe(true);
+    expect((error as MlscaleError).issues).toEqual([
+      { path: 'rollout.steps[0]', message: 'expected a first step of at most 50%' },
+    ]);
+    expect((error as Error).message).toMatch(/rollout\.steps\[0\]: expected a first step of at most 50%/);
+    expect(backend.calls.slice(callsBefore).map((call) => call.method)).toEqual(['deployments.doGet']);
+    const refusedDeploy = await client
+      .deploy({ name: 'other-model', model: { uri: './m.onnx' }, rollout: { steps: [70, 100] } })
+      .catch((caught: unknown) => caught);
+    expect(MlscaleError.hasCode(refusedDeploy, 'InvalidSpec')).toBe(true);
+    expect(backend.calls.slice(callsBefore).map((call) => call.method)).toEqual(['deployments.doGet']);
+  });
+
   it('rejects scale to zero, spot and distributed training when missing', async () => {
     const backend = createInMemoryBackend({
       capabilities: { scaleToZero: false, spot: false, distributed: false },

@@ -21,6 +21,7 @@ import {
 } from '../spec/index.js';
 import { createBackendCall } from './backend-call.js';
 import {
+  assertBackendAccepts,
   assertCapabilities,
   autoscalingNeeds,
   deploymentNeeds,
@@ -107,6 +108,7 @@ export function createMlscale(settings: MlscaleSettings): MlscaleClient {
     current?: DeploymentSpec,
   ): Promise<DeploymentStatus> {
     assertCapabilities(backend, deploymentNeeds(spec), 'deployment');
+    assertBackendAccepts(backend, spec);
     return mutate(operation, spec.name, sealDeploymentSpec(spec), () =>
       withSecretsMasked(spec, async () => {
         const recorded =
@@ -174,6 +176,7 @@ export function createMlscale(settings: MlscaleSettings): MlscaleClient {
     async deploy(input, options = {}) {
       const spec = parseSpec(deploymentSpecSchema, input, 'deployment spec');
       assertCapabilities(backend, deploymentNeeds(spec), 'deployment');
+      assertBackendAccepts(backend, spec);
       return mutate('deploy', spec.name, sealDeploymentSpec(spec), () =>
         withSecretsMasked(spec, async () => {
           const status = await call('deploy', spec.name, options.signal, (callOptions) =>

@@ -1,3 +1,4 @@
+import type { SpecIssue } from '../../errors.js';
 import type { ModelSignature } from '../../signature/model-signature.js';
 import type { DeploymentSpec } from '../../spec/deployment.js';
 import type { ModelReference, ModelVersion, RegisterModelSpec } from '../../spec/model.js';
@@ -38,6 +39,14 @@ export interface CallOptionsV1 {
  *   client's retry policy is the one retry layer.
  */
 export interface DeploymentOperationsV1 {
+  /**
+   * What makes `spec` impossible on this backend, by its platform's documented limits (a rollout step
+   * it cannot express, a traffic split it refuses), each with the field and what is expected. Pure and
+   * synchronous: the client calls it before any backend call and refuses the spec with `InvalidSpec`
+   * (so `plan` and `deploy` refuse it alike, and nothing is sent to fail in the cloud). Optional: a
+   * backend without limits beyond the spec schema leaves it out.
+   */
+  validateSpec?(spec: DeploymentSpec): SpecIssue[];
   /**
    * Records a new deployment and starts creating it. The same spec recorded already: its status (the
    * call is idempotent). Another spec recorded under the name: `AlreadyExists`.
