@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MlscaleError } from '../errors.js';
 import type { DeploymentSpecInput } from '../spec/index.js';
@@ -213,6 +215,25 @@ describe('createMlscale', () => {
       .update({ name: spec.name, replicas: 2 }, { signal: controller.signal })
       .catch((caught: unknown) => caught);
     expect(MlscaleError.hasCode(aborted, 'Aborted')).toBe(true);
+  });
+
+  it('refuses an incompatible model with the message packages/core/README.md quotes', async () => {
+    const signature = (features: number) => ({
+      inputs: [{ name: 'input', datatype: 'FP32' as const, shape: [-1, features] }],
+      outputs: [{ name: 'probabilities', datatype: 'FP32' as const, shape: [-1, 10] }],
+    });
+    const backend = createInMemoryBackend({
+      signatures: { './mnist.onnx': signature(784), './mnist-100.onnx': signature(100) },
+    });
+    const client = createMlscale({ backend, ...fast });
+    await client.deploy(spec);
+    const refused = await client
+      .update({ name: spec.name, model: { uri: './mnist-100.onnx' } })
+      .catch((caught: unknown) => caught);
+    expect(MlscaleError.hasCode(refused, 'InvalidSpec')).toBe(true);
+    const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+    const quoted = /## Safe model updates[\s\S]*?```text\n([\s\S]*?)\n```/.exec(readme)?.[1];
+    expect((refused as Error).message).toBe(quoted);
   });
 
   it('retries throttled calls and reports the retries', async () => {
