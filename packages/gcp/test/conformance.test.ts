@@ -5,6 +5,7 @@ import { startVertexTestSetup } from './vertex-test-setup.js';
 
 let modelPath = '';
 let secondModelPath = '';
+let incompatibleModelPath = '';
 
 describeBackendConformance({
   name: 'vertex() on the Vertex emulator (real Google clients over gRPC)',
@@ -13,6 +14,7 @@ describeBackendConformance({
     const setup = await startVertexTestSetup({ delays: { operationMs: 4, deployExtraMs: 4 } });
     modelPath = setup.modelPath;
     secondModelPath = setup.secondModelPath;
+    incompatibleModelPath = setup.incompatibleModelPath;
     return {
       backend: setup.backend,
       cleanup: setup.cleanup,
@@ -33,6 +35,10 @@ describeBackendConformance({
   },
   get updatedModel() {
     return { uri: secondModelPath };
+  },
+  // Takes `input` [N, 100] where the others take [N, 3]: the signature gate must refuse it.
+  get incompatibleModel() {
+    return { uri: incompatibleModelPath };
   },
   // Vertex keeps at least one replica and tracks CPU utilization in percent.
   autoscaling: { minReplicas: 1, maxReplicas: 3, target: { metric: 'cpuUtilization', value: 60 } },

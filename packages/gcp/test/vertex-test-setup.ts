@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BackendV1 } from '@mlscale/core';
@@ -9,6 +9,7 @@ import {
   type VertexEmulator,
   type VertexEmulatorOptions,
 } from '../src/emulator/index.js';
+import { writeOnnxModel } from './onnx-model-file.js';
 
 /** A request as the emulator recorded it: decoded protobuf JSON, checked field by field in assertions. */
 // biome-ignore lint/suspicious/noExplicitAny: recorded wire messages are untyped JSON, narrowed by the assertions.
@@ -22,10 +23,12 @@ export const bucket = 'mlscale-artifacts';
 export interface VertexTestSetup {
   emulator: VertexEmulator;
   backend: BackendV1;
-  /** Path of a small model file (its bytes are not an ONNX graph: the emulator's predictor does the math). */
+  /** Path of a small ONNX model, `input` [N, 3] → `output` [N, 3] (the emulator's predictor does the math). */
   modelPath: string;
-  /** Another model file, with the same (emulated) inputs and outputs: a new version to update to. */
+  /** Another ONNX model with the same inputs and outputs: a new version to update to. */
   secondModelPath: string;
+  /** An ONNX model that takes `input` [N, 100]: an update to it would break callers of `modelPath`. */
+  incompatibleModelPath: string;
   /** Another backend on the same emulator (a second process, say). */
   newBackend(settings?: VertexSettingsInput): BackendV1;
   cleanup(): Promise<void>;
@@ -38,9 +41,15 @@ export async function startVertexTestSetup(
   const emulator = await startVertexEmulator({ project, ...options });
   const directory = await mkdtemp(join(tmpdir(), 'mlscale-gcp-'));
   const modelPath = join(directory, 'model.onnx');
-  await writeFile(modelPath, Buffer.from('mlscale test model: softmax over the input'));
+  const tensors = (inputSize: number) => ({
+    inputs: [{ name: 'input', shape: [-1, inputSize] }],
+    outputs: [{ name: 'output', shape: [-1, inputSize] }],
+  });
+  await writeOnnxModel(modelPath, { ...tensors(3), producer: 'softmax over the input' });
   const secondModelPath = join(directory, 'model-v2.onnx');
-  await writeFile(secondModelPath, Buffer.from('mlscale test model, version 2: softmax over the input'));
+  await writeOnnxModel(secondModelPath, { ...tensors(3), producer: 'softmax over the input, version 2' });
+  const incompatibleModelPath = join(directory, 'model-wide.onnx');
+  await writeOnnxModel(incompatibleModelPath, { ...tensors(100), producer: 'softmax over 100 inputs' });
   const backends: BackendV1[] = [];
   const newBackend = (extra: VertexSettingsInput = {}) => {
     const backend = vertex({
@@ -65,6 +74,7 @@ export async function startVertexTestSetup(
     backend,
     modelPath,
     secondModelPath,
+    incompatibleModelPath,
     newBackend,
     async cleanup() {
       for (const item of backends) await item.close?.();

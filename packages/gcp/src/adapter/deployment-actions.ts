@@ -31,9 +31,11 @@ import {
   startDeleteModel,
   startUploadModel,
 } from './model-resolver.js';
+import { signatureOfArtifact } from './model-signatures.js';
 import { labelKeys, tagLabels } from './names.js';
 import { deployedModelHealth } from './rollout-health.js';
 import { containerLookup } from './serving-environment.js';
+import { describeVersion } from './version-record.js';
 
 /** What carrying out one step needs. */
 export interface StepContext {
@@ -199,6 +201,8 @@ async function uploadModel(step: StepContext, target: Target): Promise<StepOutco
     async () => (await clientsOf(context)).storage,
     signal,
   );
+  // Recorded with the version, so the signature gate reads what the endpoint serves, not the file now.
+  const signature = await signatureOfArtifact(context, target.source.reference.uri, signal);
   try {
     await startUploadModel(
       context,
@@ -206,6 +210,12 @@ async function uploadModel(step: StepContext, target: Target): Promise<StepOutco
         displayName: target.displayName(),
         artifactUri: staged.artifactUri,
         containerSpec: servingContainer(context, runnable, staged.fileName),
+        versionDescription: describeVersion({
+          sha256: staged.sha256 ?? '',
+          sizeBytes: staged.sizeBytes ?? 0,
+          uri: staged.fileName ? `${staged.artifactUri}${staged.fileName}` : staged.artifactUri,
+          ...(signature ? { signature } : {}),
+        }),
         labels: {
           ...tagLabels(desired.tags),
           [labelKeys.managed]: 'true',

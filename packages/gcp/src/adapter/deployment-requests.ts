@@ -3,6 +3,7 @@ import type { AutoscalingPolicy, DeploymentSpec } from '@mlscale/core';
 import { invalidSpec } from './errors.js';
 import { deploymentOptions } from './provider-options.js';
 import type { VertexSettings } from './settings.js';
+import { assertTrafficExpressible } from './traffic-limits.js';
 
 type IDedicatedResources = protos.google.cloud.aiplatform.v1.IDedicatedResources;
 type IAutoscalingMetricSpec = protos.google.cloud.aiplatform.v1.IAutoscalingMetricSpec;
@@ -88,8 +89,9 @@ export function dedicatedResources(spec: DeploymentSpec, settings: VertexSetting
   };
 }
 
-/** Checks what Vertex cannot express before anything is created. */
+/** Checks what Vertex cannot express before anything is created or changed. */
 export function checkDeploymentSpec(spec: DeploymentSpec, settings: VertexSettings): void {
+  assertTrafficExpressible(spec);
   const options = deploymentOptions(spec.providerOptions?.gcp);
   if (spec.serverless)
     throw invalidSpec('serverless', 'Vertex AI has no serverless endpoints for custom containers');

@@ -18,8 +18,10 @@ import { freshProgress, readDeployment } from './deployment-store.js';
 import { targetsOf } from './deployment-targets.js';
 import { listManagedEndpoints } from './endpoint-calls.js';
 import { provider } from './errors.js';
+import { signatureOfReference, signatureOfServing } from './model-signatures.js';
 import { labelKeys } from './names.js';
 import { containerLookup } from './serving-environment.js';
+import { trafficIssues } from './traffic-limits.js';
 
 /**
  * Deployments as Vertex endpoints, on core's convergence contract: `doCreate`, `doUpdate` and
@@ -64,6 +66,8 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
   }
 
   return {
+    validateSpec: trafficIssues,
+
     async doCreate(spec, options) {
       checkDeploymentSpec(spec, settings);
       secrets.remember(spec);
@@ -191,5 +195,11 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
     },
 
     doPredict: (name, request, options) => predict(context, name, request, options),
+
+    doResolveSignature(target, options) {
+      return 'deployment' in target
+        ? signatureOfServing(context, target.deployment, options.signal)
+        : signatureOfReference(context, target.model, options.signal);
+    },
   };
 }

@@ -4,21 +4,11 @@ import { stageArtifact } from './artifacts.js';
 import { callVertex, singleAttempt } from './calls.js';
 import { type AdapterContext, clientsOf, toDate } from './context.js';
 import { listModels, listModelVersions, servingContainer, uploadRegistryVersion } from './model-resolver.js';
+import { signatureOfArtifact } from './model-signatures.js';
 import { labelFilter, labelKeys } from './names.js';
+import { describeVersion, readVersionRecord, type VersionRecordInput } from './version-record.js';
 
 type IModel = protos.google.cloud.aiplatform.v1.IModel;
-
-/** What the registry keeps beside a version, in its version description (JSON). */
-interface VersionRecord {
-  sha256: string;
-  sizeBytes: number;
-  uri: string;
-  metadata: Record<string, unknown>;
-  lineage: ModelVersion['lineage'];
-  baseline?: ModelVersion['baseline'];
-}
-
-const recordPrefix = 'mlscale model version: ';
 
 /**
  * The Vertex Model Registry: a registered name is one Vertex model (found by its `mlscale-model` label)
@@ -26,26 +16,18 @@ const recordPrefix = 'mlscale model version: ';
  */
 export function createModelOperations(context: AdapterContext): ModelOperationsV1 {
   function versionOf(name: string, model: IModel): ModelVersion {
-    let record: Partial<VersionRecord> = {};
-    const description = model.versionDescription ?? '';
-    if (description.startsWith(recordPrefix)) {
-      try {
-        record = JSON.parse(description.slice(recordPrefix.length)) as VersionRecord;
-      } catch {
-        record = {};
-      }
-    }
+    const record = readVersionRecord(model);
     return {
       name,
       version: Number(model.versionId),
       format: 'onnx',
-      uri: record.uri ?? model.artifactUri ?? '',
-      sha256: record.sha256 ?? '',
-      sizeBytes: record.sizeBytes ?? 0,
+      uri: record?.uri ?? model.artifactUri ?? '',
+      sha256: record?.sha256 ?? '',
+      sizeBytes: record?.sizeBytes ?? 0,
       createdAt: toDate(model.versionCreateTime) ?? toDate(model.createTime) ?? new Date(0),
-      metadata: record.metadata ?? {},
-      lineage: record.lineage ?? {},
-      ...(record.baseline ? { baseline: record.baseline } : {}),
+      metadata: record?.metadata ?? {},
+      lineage: record?.lineage ?? {},
+      ...(record?.baseline ? { baseline: record.baseline } : {}),
     };
   }
 
@@ -65,13 +47,16 @@ export function createModelOperations(context: AdapterContext): ModelOperationsV
         options.signal,
       );
       const [existing] = await listModels(context, labelFilter(labelKeys.model, spec.name), options.signal);
-      const record: VersionRecord = {
+      // Read at registration, so an update to this version is checked against what it takes and gives.
+      const signature = await signatureOfArtifact(context, spec.path, options.signal);
+      const record: VersionRecordInput = {
         sha256: staged.sha256 ?? '',
         sizeBytes: staged.sizeBytes ?? 0,
         uri: staged.fileName ? `${staged.artifactUri}${staged.fileName}` : staged.artifactUri,
         metadata: spec.metadata,
         lineage: spec.lineage,
         ...(spec.baseline ? { baseline: spec.baseline } : {}),
+        ...(signature ? { signature } : {}),
       };
       const versionName = await uploadRegistryVersion(
         context,
@@ -79,7 +64,7 @@ export function createModelOperations(context: AdapterContext): ModelOperationsV
           displayName: spec.name,
           artifactUri: staged.artifactUri,
           containerSpec: servingContainer(context, undefined, staged.fileName),
-          versionDescription: `${recordPrefix}${JSON.stringify(record)}`,
+          versionDescription: describeVersion(record),
           labels: { [labelKeys.managed]: 'true', [labelKeys.model]: spec.name },
         },
         existing?.name ?? undefined,

@@ -243,7 +243,9 @@ export function endpointService(context: EmulatorContext): UntypedServiceImpleme
       const resources = input.dedicatedResources as StoredDeployedModel['dedicatedResources'];
       checkDedicatedResources(resources, 'deployed_model.dedicated_resources');
       const split = (request.trafficSplit ?? {}) as Record<string, number>;
-      checkTrafficSplit(split, new Set(['0', ...endpoint.deployedModels.map((deployed) => deployed.id)]));
+      checkTrafficSplit(split, new Set(endpoint.deployedModels.map((deployed) => deployed.id)), {
+        deploying: true,
+      });
       const id = typeof input.id === 'string' && input.id ? input.id : context.nextId();
       checkDeployedModelId(id);
       if (endpoint.deployedModels.some((deployed) => deployed.id === id)) {

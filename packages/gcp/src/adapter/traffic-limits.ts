@@ -1,0 +1,51 @@
+import { type DeploymentSpec, MlscaleError, type SpecIssue } from '@mlscale/core';
+import { provider } from './errors.js';
+
+/**
+ * Vertex AI's limits on how traffic moves, for `validateSpec`. Endpoint.traffic_split is
+ * `map<string, int32>`: "A map from a DeployedModel's ID to the percentage of this Endpoint's traffic
+ * that should be forwarded to that DeployedModel. ... The traffic percentage values must add up to 100,
+ * or map must be empty if the Endpoint is to not accept any traffic at a moment" (endpoint.proto,
+ * Endpoint.traffic_split); DeployModelRequest.traffic_split and UndeployModelRequest.traffic_split are
+ * the same map ("The traffic percentage values must add up to 100"). So every share mlscale sends is a
+ * whole percentage: a rollout step or a traffic weight with a fraction (the spec schema allows 12.5)
+ * cannot be sent as it is, and is refused rather than rounded behind the caller's back. The schema
+ * already holds weights to a sum of 100 and steps to 0 < step ≤ 100, ending at 100; the wait between
+ * steps is mlscale's own (Vertex has no rollout of its own to bound it).
+ */
+export function trafficIssues(spec: DeploymentSpec): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  const allowed =
+    "Vertex AI's Endpoint.traffic_split takes whole percentages (map<string, int32>) adding up to 100";
+  for (const [index, step] of (spec.rollout?.steps ?? []).entries()) {
+    if (Number.isInteger(step)) continue;
+    issues.push({
+      path: `rollout.steps[${index}]`,
+      message: `expected a whole percentage, got ${step}: ${allowed}; use ${Math.floor(step)} or ${Math.ceil(step)}`,
+    });
+  }
+  for (const [index, entry] of (spec.traffic ?? []).entries()) {
+    if (Number.isInteger(entry.weight)) continue;
+    issues.push({
+      path: `traffic[${index}].weight`,
+      message: `expected a whole percentage, got ${entry.weight}: ${allowed}; give whole weights that add up to 100`,
+    });
+  }
+  return issues;
+}
+
+/**
+ * Throws `InvalidSpec` with every issue `trafficIssues` finds: what doCreate and doUpdate check before
+ * any Vertex call, for callers that reach the backend without the client (which checks the same first).
+ */
+export function assertTrafficExpressible(spec: DeploymentSpec): void {
+  const issues = trafficIssues(spec);
+  if (issues.length === 0) return;
+  const list = issues.map((issue) => `  - ${issue.path}: ${issue.message}`).join('\n');
+  throw new MlscaleError({
+    code: 'InvalidSpec',
+    provider,
+    message: `Deployment '${spec.name}' cannot run on the ${provider} backend as specified:\n${list}`,
+    issues,
+  });
+}
