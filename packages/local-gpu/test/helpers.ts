@@ -83,13 +83,18 @@ export async function until(
   }
 }
 
-/** A steady load on loopback: `concurrency` loops posting `body` until stopped; every status is counted. */
+/**
+ * A steady load on loopback: `concurrency` loops posting `body` until stopped; every status is counted,
+ * and every 200's output contract (each output's name, datatype and shape), so a test can tell whether
+ * callers got answers of more than one shape.
+ */
 export function startLoad(
   url: string,
   body: string,
   concurrency = 4,
-): { stop(): Promise<Map<number, number>>; readonly sent: number } {
+): { stop(): Promise<Map<number, number>>; readonly sent: number; readonly contracts: Map<string, number> } {
   const statuses = new Map<number, number>();
+  const contracts = new Map<string, number>();
   let running = true;
   let sent = 0;
   const loop = async () => {
@@ -101,8 +106,12 @@ export function startLoad(
           body,
           headers: { 'content-type': 'application/json' },
         });
-        await response.arrayBuffer();
+        const text = await response.text();
         status = response.status;
+        if (status === 200) {
+          const contract = answerContract(text);
+          contracts.set(contract, (contracts.get(contract) ?? 0) + 1);
+        }
       } catch {
         status = 0;
       }
@@ -120,5 +129,14 @@ export function startLoad(
     get sent() {
       return sent;
     },
+    contracts,
   };
+}
+
+/** A V2 JSON answer's outputs as `name datatype [shape]`, joined: what a caller's parser depends on. */
+function answerContract(text: string): string {
+  const answer = JSON.parse(text) as { outputs?: { name: string; datatype: string; shape: number[] }[] };
+  return (answer.outputs ?? [])
+    .map((output) => `${output.name} ${output.datatype} [${output.shape.join(', ')}]`)
+    .join('; ');
 }

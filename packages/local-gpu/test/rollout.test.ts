@@ -4,10 +4,6 @@ import { type LocalGpuBackend, localGpu } from '../src/index.js';
 import { encodeGraph, onnxElementType, referenceMlp } from '../src/onnx/index.js';
 import { delay, post, referenceInput, startLoad, temporaryFolder, v2Body, writeModel } from './helpers.js';
 
-/**
- * A valid ONNX model that fails at run time on every request: it reshapes any input to [3, 5]. It loads
- * (its dims are symbolic, so nothing can be checked up front) and takes the same requests as the reference.
- */
 /** The update's refusal: it rejects, saying the previous spec keeps serving. */
 async function refusal(update: Promise<unknown>): Promise<MlscaleError> {
   const error = await update.then(
@@ -22,11 +18,16 @@ async function refusal(update: Promise<unknown>): Promise<MlscaleError> {
   return error;
 }
 
+/**
+ * A valid ONNX model that fails at run time on every request: it reshapes any input to [3, 5]. It loads,
+ * and it declares the reference's signature, so the signature gate lets it through and only its answers
+ * (or their absence) can tell it apart.
+ */
 function brokenModel(): Uint8Array {
   return encodeGraph({
     name: 'broken',
-    inputs: [{ name: 'input', elementType: onnxElementType.float, shape: ['N', 'F'] }],
-    outputs: [{ name: 'probabilities', elementType: onnxElementType.float, shape: ['N', 'M'] }],
+    inputs: [{ name: 'input', elementType: onnxElementType.float, shape: ['N', 784] }],
+    outputs: [{ name: 'probabilities', elementType: onnxElementType.float, shape: ['N', 10] }],
     nodes: [{ opType: 'Reshape', inputs: ['input', 'target_shape'], outputs: ['probabilities'] }],
     int64Initializers: [{ name: 'target_shape', dims: [2], values: [3, 5] }],
   });

@@ -1,5 +1,6 @@
 import { deploymentSpecSchema } from '@mlscale/core';
 import { describe, expect, it } from 'vitest';
+import { createCandidateWatch } from '../src/deployments/candidate-watch.js';
 import type { ModelVersion } from '../src/deployments/model-version.js';
 import {
   type PlacedVersion,
@@ -34,6 +35,10 @@ const record = (version: string, outcome: 'promoted' | 'rolledBack'): RolloutRec
   outcome === 'promoted'
     ? { version, model: '/m.onnx', at: '', result: 'promoted', steps: [100] }
     : { version, model: '/m.onnx', at: '', result: 'rolledBack', reason: 'error rate', step: 50 };
+
+/** A candidate watch that nothing reports to. */
+const watch = () =>
+  createCandidateWatch({ stableLabel: '1', candidateLabel: '2', verifyRequests: 1, onRegression() {} });
 
 describe('the runtime state machine', () => {
   it('starts, serves, and fails to start with the reason', () => {
@@ -81,7 +86,12 @@ describe('the runtime state machine', () => {
   it('rolls out, moves weight, and promotes the candidate to stable', () => {
     const serving = transition(start(), { type: 'replicas-started' });
     const canary = placed('2');
-    const rolling = transition(serving, { type: 'rollout-started', target: target('b'), canary });
+    const rolling = transition(serving, {
+      type: 'rollout-started',
+      target: target('b'),
+      canary,
+      watch: watch(),
+    });
     expect(rolling.phase).toMatchObject({ kind: 'rolling-out', weight: 0, step: 0 });
     expect(versionsOf(rolling).map((entry) => entry.version.label)).toEqual(['1', '2']);
     const half = transition(rolling, { type: 'weight-changed', weight: 50, step: 1 });
@@ -104,6 +114,7 @@ describe('the runtime state machine', () => {
       type: 'rollout-started',
       target: target('b'),
       canary: placed('2'),
+      watch: watch(),
     });
     const asked = transition(rolling, { type: 'rollback-requested', reason: "alert 'x' fired" });
     expect(asked.phase).toMatchObject({ kind: 'rolling-out', rollbackRequest: "alert 'x' fired" });
@@ -134,6 +145,7 @@ describe('the runtime state machine', () => {
       type: 'rollout-started',
       target: target('b'),
       canary: placed('2'),
+      watch: watch(),
     });
     const closing = transition(rolling, { type: 'closing' });
     expect(observeRuntime(closing).state).toBe('Deleting');

@@ -71,6 +71,8 @@ export function checkLabels(labels: Record<string, string> | undefined, field: s
  * for the sum, the service's own text was not found in public sources, so the refusal quotes the
  * documented rule, as Google's Python SDK does before it calls ("Sum of all traffic within traffic split
  * needs to be 100.", googleapis/python-aiplatform models.py) (⚠ the service's exact words may differ).
+ * A DeployModel split without "0": no public source quotes the service's refusal, so the message says
+ * the documented rule in its words (⚠ wording ours).
  * Values travel as int32, so a fraction never reaches the service over gRPC; the check stands for
  * in-process callers.
  */

@@ -23,6 +23,7 @@ import { InferenceError, type InferenceRequest } from './inference-types.js';
 import { parseLocalDeploymentOptions } from './local-deployment-options.js';
 import { createLocalSecrets, recordedSpec } from './local-secrets.js';
 import { checkModelReference } from './model-loader.js';
+import { resolveSignature } from './resolve-signature.js';
 import { locateServer } from './serving-process.js';
 
 /** The deployments group of the local backend, plus what the backend needs to shut down. */
@@ -268,6 +269,20 @@ export function createDeploymentOperations(
         answered(error instanceof InferenceError ? error.status : 500);
         throw toMlscale(error, name);
       }
+    },
+
+    async doResolveSignature(target, options) {
+      if ('deployment' in target) checkName(target.deployment);
+      return resolveSignature(
+        {
+          store,
+          runtime: (name) => runtimes.get(name),
+          baseDirectory: environment.baseDirectory,
+          resolveRegistryModel: environment.resolveRegistryModel,
+        },
+        target,
+        options.signal,
+      );
     },
 
     runtime: (name) => runtimes.get(name),

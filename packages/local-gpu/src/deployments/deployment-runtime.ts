@@ -19,6 +19,7 @@ import {
 import type { ServedModel } from '../server/served-model.js';
 import { createServingMetrics } from '../server/serving-metrics.js';
 import { type Autoscaler, createAutoscaler } from './autoscaler.js';
+import { createCandidateWatch } from './candidate-watch.js';
 import { type DeploymentEffectRunner, runEffectDirectly } from './deployment-effects.js';
 import { deviceRequest, refuseServerOptionChanges } from './deployment-spec-checks.js';
 import { InferenceError, type InferenceRequest, type InferenceResult } from './inference-types.js';
@@ -223,6 +224,7 @@ export async function createDeploymentRuntime(
         stable: stable.version,
         canary: rolling?.canary.version,
         weight: rolling?.weight ?? 0,
+        watch: rolling?.watch,
       });
     },
   };
@@ -343,11 +345,18 @@ export async function createDeploymentRuntime(
       refuseUnlessServing();
       configureInPlace(nextSpec);
       const canary = newVersion(next.model, next.device, nextSpec, nextOptions.intraOpThreads);
-      dispatch({ type: 'rollout-started', target, canary });
+      const rollout = nextSpec.rollout ?? rolloutSchema.parse({});
+      const watch = createCandidateWatch({
+        stableLabel: stable.version.label,
+        candidateLabel: canary.version.label,
+        verifyRequests: rollout.minRequests,
+        onRegression: () => canary.version.stats.requestRegressed(),
+      });
+      dispatch({ type: 'rollout-started', target, canary, watch });
       // The candidate starts with the count the spec asks for (the autoscaler's current one when scaled).
       const replicas = nextSpec.autoscaling ? state.stable.version.desiredReplicas : nextSpec.replicas;
       void driveRollout({ name, state: () => state, dispatch, log: environment.log }, canary, {
-        rollout: nextSpec.rollout ?? rolloutSchema.parse({}),
+        rollout,
         replicas: Math.max(1, replicas),
         servingReplicas: nextSpec.autoscaling ? undefined : nextSpec.replicas,
       });

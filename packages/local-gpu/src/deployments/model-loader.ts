@@ -23,14 +23,7 @@ export async function loadModel(
   reference: ModelReference,
   options: { baseDirectory: string; resolveRegistryModel?: RegistryModelResolver | undefined },
 ): Promise<LoadedModel> {
-  let path: string;
-  if ('uri' in reference) {
-    path = localPath(reference.uri, options.baseDirectory);
-  } else {
-    if (!options.resolveRegistryModel) throw noRegistry(reference);
-    path = await options.resolveRegistryModel(reference);
-  }
-  const file = await findModelFile(path);
+  const file = await resolveModelFile(reference, options);
   const bytes = new Uint8Array(await readFile(file));
   return {
     reference: canonicalJson(reference),
@@ -38,6 +31,19 @@ export async function loadModel(
     bytes,
     signature: readModelSignature(bytes, file),
   };
+}
+
+/**
+ * The file a model reference names, as a deploy would load it: a local path or `file://` URI (a file,
+ * or the one `.onnx` file of a folder), or a registry reference through `resolveRegistryModel`.
+ */
+export async function resolveModelFile(
+  reference: ModelReference,
+  options: { baseDirectory: string; resolveRegistryModel?: RegistryModelResolver | undefined },
+): Promise<string> {
+  if ('uri' in reference) return findModelFile(localPath(reference.uri, options.baseDirectory));
+  if (!options.resolveRegistryModel) throw noRegistry(reference);
+  return findModelFile(await options.resolveRegistryModel(reference));
 }
 
 /**

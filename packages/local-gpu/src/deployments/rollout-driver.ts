@@ -49,7 +49,11 @@ export async function driveRollout(
       cancelled: closing,
       rollbackRequested: () => {
         const { phase } = context.state();
-        return phase.kind === 'rolling-out' ? phase.rollbackRequest : undefined;
+        return phase.kind === 'rolling-out' ? (phase.rollbackRequest ?? phase.watch.breach) : undefined;
+      },
+      failureDetail: () => {
+        const { phase } = context.state();
+        return phase.kind === 'rolling-out' ? phase.watch.regressionSummary() : undefined;
       },
     });
   } catch (error) {

@@ -10,7 +10,8 @@ export type RolloutOutcome =
  * Moves traffic to `candidate` step by step (`rollout.steps`, `stepSeconds` each), judging its error
  * rate as it goes: past `maxErrorRate` with at least `minRequests` requests in a step, the rollout
  * stops and traffic returns to the stable version. A candidate whose replicas fail to start is rolled
- * back before it gets any traffic. An alert can also ask for the rollback (`rollbackRequested`).
+ * back before it gets any traffic. An alert, or an answer in another output contract than the stable
+ * version's, can also ask for the rollback (`rollbackRequested`).
  */
 export async function runRollout(options: {
   candidate: ModelVersion;
@@ -19,8 +20,10 @@ export async function runRollout(options: {
   setWeight(weight: number): void;
   onRollingBack(reason: string): void;
   cancelled(): boolean;
-  /** A reason to roll back from outside (an alert that fired), or undefined to go on. */
+  /** A reason to roll back from outside (an alert that fired, a breach found), or undefined to go on. */
   rollbackRequested?(): string | undefined;
+  /** What the errors were, when more can be said than their rate (refusals the stable version answers). */
+  failureDetail?(): string | undefined;
   pollMs?: number;
 }): Promise<RolloutOutcome> {
   const { candidate, rollout } = options;
@@ -51,7 +54,8 @@ export async function runRollout(options: {
       const requests = candidate.stats.totalRequests - requestsBefore;
       const errors = candidate.stats.totalErrors - errorsBefore;
       if (requests >= Math.max(1, rollout.minRequests) && errors / requests > rollout.maxErrorRate) {
-        const reason = `error rate ${((100 * errors) / requests).toFixed(1)}% (${errors} of ${requests} requests) at ${weight}% traffic passed maxErrorRate ${100 * rollout.maxErrorRate}%`;
+        const detail = options.failureDetail?.();
+        const reason = `error rate ${((100 * errors) / requests).toFixed(1)}% (${errors} of ${requests} requests) at ${weight}% traffic passed maxErrorRate ${100 * rollout.maxErrorRate}%${detail ? `: ${detail}` : ''}`;
         options.onRollingBack(reason);
         options.setWeight(0);
         return { result: 'rolledBack', reason, step: weight };

@@ -1,5 +1,6 @@
 import type { DeploymentSpec } from '@mlscale/core';
 import type { DeviceSelection } from '../runtime/device-selection.js';
+import type { CandidateWatch } from './candidate-watch.js';
 import type { ModelVersion } from './model-version.js';
 import type { RolloutOutcome } from './rollout.js';
 
@@ -48,6 +49,8 @@ export type RuntimePhase =
   | {
       readonly kind: 'rolling-out';
       readonly canary: PlacedVersion;
+      /** What the stable version's answers tell of the candidate (a breach rolls it back). */
+      readonly watch: CandidateWatch;
       readonly weight: number;
       readonly step: number;
       /** Why an alert asked for a rollback; the rollout driver acts on it at its next look. */
@@ -80,7 +83,12 @@ export type RuntimeEvent =
   | { readonly type: 'changed-in-place'; readonly target: RuntimeTarget; readonly scaling?: ScalingRequest }
   | { readonly type: 'scaled'; readonly request: ScalingRequest }
   | { readonly type: 'scaling-failed'; readonly request: ScalingRequest; readonly reason: string }
-  | { readonly type: 'rollout-started'; readonly target: RuntimeTarget; readonly canary: PlacedVersion }
+  | {
+      readonly type: 'rollout-started';
+      readonly target: RuntimeTarget;
+      readonly canary: PlacedVersion;
+      readonly watch: CandidateWatch;
+    }
   | { readonly type: 'weight-changed'; readonly weight: number; readonly step: number }
   | { readonly type: 'rollback-requested'; readonly reason: string }
   | { readonly type: 'rolling-back'; readonly reason: string }
@@ -124,7 +132,7 @@ export function transition(state: RuntimeState, event: RuntimeEvent, now: Date =
             : state;
         case 'rollout-started':
           return to({
-            phase: { kind: 'rolling-out', canary: event.canary, weight: 0, step: 0 },
+            phase: { kind: 'rolling-out', canary: event.canary, watch: event.watch, weight: 0, step: 0 },
             target: event.target,
             refusal: undefined,
           });

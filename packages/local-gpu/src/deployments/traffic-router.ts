@@ -1,3 +1,4 @@
+import type { Answer, CandidateWatch } from './candidate-watch.js';
 import type { InferenceRequest, InferenceResult } from './inference-types.js';
 import type { ModelVersion } from './model-version.js';
 
@@ -7,6 +8,8 @@ export interface TrafficSplit {
   canary?: ModelVersion | undefined;
   /** Percent of requests the canary takes (0 to 100). */
   weight: number;
+  /** What the rollout learns of the canary from the stable version's answers. */
+  watch?: CandidateWatch | undefined;
 }
 
 /** Sends each request without a version to the stable version or the canary, by the split's weight. */
@@ -16,29 +19,55 @@ export interface TrafficRouter {
 
 /**
  * A deterministic weighted split: each request adds `weight` credit and the canary takes a request per
- * 100 credit, so 25% sends exactly every fourth request there. The canary gets a copy of the request (its
- * inputs are transferred to a worker), and a failure there is answered by the stable version, so a bad
- * canary never fails a caller; it is still counted against the canary, which is what the rollout judges.
+ * 100 credit, so 25% sends exactly every fourth request there. The canary gets a copy of the request
+ * (its inputs are transferred to a worker). A bad canary never fails a caller and never answers one in
+ * another shape:
+ * - a request the watch shadows (all of them until the canary has proved its output contract, then a
+ *   sample) is answered by both versions, the caller gets the stable answer, and the watch compares;
+ * - a failure of the canary is answered by the stable version; the canary's stats count it when it is
+ *   server-side, and the watch counts a refusal (4xx) of a request the stable version answers;
+ * - once the watch found a breach, the canary gets nothing more while the rollout rolls back.
  */
 export function createTrafficRouter(): TrafficRouter {
   let credit = 0;
   return {
     async route(request, split) {
-      const { canary, weight } = split;
-      if (canary && weight > 0) {
-        credit += weight;
-        if (credit >= 100) {
-          credit -= 100;
-          try {
-            return await canary.infer(copyRequest(request));
-          } catch {
-            return split.stable.infer(request);
-          }
-        }
+      const { canary, weight, watch } = split;
+      if (!canary || weight <= 0 || watch?.breach) return split.stable.infer(request);
+      credit += weight;
+      if (credit < 100) return split.stable.infer(request);
+      credit -= 100;
+      if (watch?.shadowNext()) return shadowed(request, split.stable, canary, watch);
+      try {
+        return await canary.infer(copyRequest(request));
+      } catch (error) {
+        const answer = await split.stable.infer(request);
+        watch?.compare(answer, { ok: false, error });
+        return answer;
       }
-      return split.stable.infer(request);
     },
   };
+}
+
+/** Both versions answer; the caller gets the stable answer as soon as it is there. */
+async function shadowed(
+  request: InferenceRequest,
+  stable: ModelVersion,
+  canary: ModelVersion,
+  watch: CandidateWatch,
+): Promise<InferenceResult> {
+  const candidate: Promise<Answer> = canary.infer(copyRequest(request)).then(
+    (result) => ({ ok: true, result }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+  const answer = await stable.infer(request);
+  // Only names, datatypes and shapes are compared, so the answer can go to the caller meanwhile.
+  const contract: InferenceResult = {
+    modelVersion: answer.modelVersion,
+    outputs: answer.outputs.map((output) => ({ ...output, shape: [...output.shape] })),
+  };
+  void candidate.then((outcome) => watch.compare(contract, outcome));
+  return answer;
 }
 
 function copyRequest(request: InferenceRequest): InferenceRequest {

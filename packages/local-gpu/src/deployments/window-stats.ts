@@ -20,6 +20,11 @@ export interface WindowSnapshot {
 export interface WindowStats {
   requestStarted(): void;
   requestFinished(seconds: number, failed: boolean): void;
+  /**
+   * A request that finished without a server-side failure turned out to be one: the candidate of a
+   * rollout refused it (4xx) and the stable version answered it.
+   */
+  requestRegressed(): void;
   take(): WindowSnapshot;
   /** Totals since creation. */
   readonly totalRequests: number;
@@ -61,6 +66,10 @@ export function createWindowStats(now: () => number = () => performance.now()): 
       }
       if (latencies.length < maxLatencySamples) latencies.push(seconds * 1000);
       else latencies[Math.floor(Math.random() * maxLatencySamples)] = seconds * 1000;
+    },
+    requestRegressed() {
+      errors++;
+      totalErrors++;
     },
     take() {
       account();
