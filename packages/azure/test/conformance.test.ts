@@ -1,17 +1,24 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeBackendConformance } from '@mlscale/core/conformance';
 import { azureMlConformanceCloud, startAzureMlEmulator } from '../src/emulator/index.js';
 import { azureml } from '../src/index.js';
 import { startAzurite } from './azurite.js';
+import { writeOnnxModel } from './onnx-model-file.js';
 
-/** Two local model files: deployments upload and register them under the endpoint's name. */
+/**
+ * Local ONNX files: deployments upload and register them under the endpoint's name. The first two
+ * share a signature; the third takes 100 features instead of 3, which the signature gate refuses.
+ */
 const folder = mkdtempSync(join(tmpdir(), 'mlscale-azure-conformance-'));
 const firstModel = join(folder, 'model-v1.onnx');
 const secondModel = join(folder, 'model-v2.onnx');
-writeFileSync(firstModel, Buffer.from('conformance model, first version'));
-writeFileSync(secondModel, Buffer.from('conformance model, second version'));
+const incompatibleModel = join(folder, 'model-100-features.onnx');
+const rows = { name: 'output', shape: [-1, 1] };
+writeOnnxModel(firstModel, { inputs: [{ name: 'input', shape: [-1, 3] }], outputs: [rows], producer: 'v1' });
+writeOnnxModel(secondModel, { inputs: [{ name: 'input', shape: [-1, 3] }], outputs: [rows], producer: 'v2' });
+writeOnnxModel(incompatibleModel, { inputs: [{ name: 'input', shape: [-1, 100] }], outputs: [rows] });
 
 describeBackendConformance({
   name: 'azureml() on the ARM emulator with azurite',
@@ -39,6 +46,7 @@ describeBackendConformance({
   },
   deployment: (name) => ({ name, model: { uri: firstModel }, replicas: 1 }),
   updatedModel: { uri: secondModel },
+  incompatibleModel: { uri: incompatibleModel },
   autoscaling: { minReplicas: 1, maxReplicas: 3, target: { metric: 'cpuUtilization', value: 70 } },
   rollout: { steps: [50, 100], stepSeconds: 0 },
   predictRequest: { inputs: [{ name: 'input', datatype: 'FP32', shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }] },

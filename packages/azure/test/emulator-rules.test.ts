@@ -162,7 +162,7 @@ describe('what Azure refuses, the emulator refuses', () => {
     ).toBe(201);
   });
 
-  it('routes traffic only to existing deployments, adding up to 100, and mirrors at most 50%', async () => {
+  it('routes traffic only to existing deployments, adding up to 100, and mirrors at most 50% to one idle deployment', async () => {
     await createEndpoint('routed-ep');
     for (const color of ['blue', 'green']) {
       const deployment = await send(
@@ -184,15 +184,41 @@ describe('what Azure refuses, the emulator refuses', () => {
         location: 'eastus',
         properties: { authMode: 'Key', properties: { 'made-by': 'test' }, ...properties },
       });
-    expect((await route({ traffic: { blue: 60, green: 30 } })).body.error.message).toContain(
-      'add up to 0 or 100',
-    );
-    expect((await route({ traffic: { blue: 100, purple: 0 } })).body.error.message).toContain(
-      "'purple' does not exist",
-    );
-    expect(
-      (await route({ traffic: { blue: 100 }, mirrorTraffic: { green: 60 } })).body.error.message,
-    ).toContain('at most 50');
+    const refusal = async (properties: Record<string, unknown>) => {
+      const answer = await route(properties);
+      return { status: answer.status, ...answer.body.error };
+    };
+    expect(await refusal({ traffic: { blue: 60, green: 30 } })).toMatchObject({
+      status: 400,
+      code: 'BadArgument',
+      message: 'properties.traffic: Traffic values need to sum to 100; they sum to 90.',
+    });
+    expect(await refusal({ traffic: { blue: 100, purple: 0 } })).toMatchObject({
+      status: 400,
+      code: 'BadArgument',
+      message: "properties.traffic: deployment 'purple' does not exist under this endpoint.",
+    });
+    expect(await refusal({ traffic: { blue: 100 }, mirrorTraffic: { green: 60 } })).toMatchObject({
+      status: 400,
+      code: 'BadArgument',
+      message: 'properties.mirrorTraffic: Traffic values need to sum to utmost 50; they sum to 60.',
+    });
+    expect(await refusal({ traffic: { blue: 100 }, mirrorTraffic: { green: 12.5 } })).toMatchObject({
+      status: 400,
+      code: 'BadArgument',
+      message:
+        'properties.mirrorTraffic.green: Traffic values are whole percentages from 0 to 100; got 12.5.',
+    });
+    expect(await refusal({ traffic: { blue: 90, green: 10 }, mirrorTraffic: { green: 10 } })).toMatchObject({
+      status: 400,
+      code: 'BadArgument',
+      message:
+        "properties.mirrorTraffic: deployment 'green' receives live traffic; a deployment receives live or mirrored traffic, not both.",
+    });
+    expect(await refusal({ traffic: { blue: 100 }, mirrorTraffic: { blue: 5, green: 5 } })).toMatchObject({
+      status: 400,
+      code: 'BadArgument',
+    });
     expect((await route({ traffic: { blue: 100 }, mirrorTraffic: { green: 50 } })).status).toBe(200);
   });
 });

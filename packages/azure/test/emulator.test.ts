@@ -161,7 +161,7 @@ describe('ARM wire behaviour', () => {
       location: 'northeurope',
       properties: { authMode: 'Key', traffic: { blue: 60 } },
     });
-    expect(partial.body.error.message).toContain('add up to 0 or 100');
+    expect(partial.body.error.message).toContain('Traffic values need to sum to 100; they sum to 60');
     const routed = await send('PUT', `${workspacePath}/onlineEndpoints/wire-ep${api}`, {
       location: 'northeurope',
       properties: { authMode: 'Key', traffic: { blue: 100 } },

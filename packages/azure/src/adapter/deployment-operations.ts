@@ -21,10 +21,12 @@ import { endpointTags, recordOf, saveRecord } from './deployment-record-store.js
 import { statusOf } from './deployment-status.js';
 import { advanceDeployment } from './deployment-steps.js';
 import { assertModelsRegistered } from './deployment-targets.js';
+import { resolveSignature } from './model-signatures.js';
 import { managedByValue, propertyNames } from './resource-names.js';
 import { scoreRequest } from './scoring-request.js';
 import { machineLearningItems } from './sdk-pages.js';
 import { provider } from './to-mlscale-error.js';
+import { assertTrafficLimits, trafficLimitIssues } from './traffic-limits.js';
 import { locationResolver } from './workspace-location.js';
 
 function notFound(name: string): MlscaleError {
@@ -110,8 +112,11 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
     });
 
   return {
+    validateSpec: trafficLimitIssues,
+
     async doCreate(spec, options) {
       const { signal } = options;
+      assertTrafficLimits(spec);
       deploymentOptions(spec);
       await assertModelsRegistered(context, spec, signal);
       const existing = await observeEndpoint(context, spec.name, signal);
@@ -148,6 +153,7 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
 
     async doUpdate(spec, options) {
       const { signal } = options;
+      assertTrafficLimits(spec);
       deploymentOptions(spec);
       await assertModelsRegistered(context, spec, signal);
       const seen = await observe(spec.name, signal);
@@ -206,6 +212,8 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
         if (observation && record) yield statusOf(context, record, observation);
       }
     },
+
+    doResolveSignature: (target, options) => resolveSignature(context, target, options),
 
     async doPredict(name, request, options) {
       const snapshot = await readEndpoint(context, name, options.signal);

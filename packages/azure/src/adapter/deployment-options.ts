@@ -39,16 +39,6 @@ export function deploymentOptions(spec: DeploymentSpec): AzureDeploymentOptions 
         'providerOptions.azure.mirrorTraffic: mirror traffic arrived in Azure ML API 2023-04-01; this package speaks 2022-10-01 (@azure/arm-machinelearning 2.1.1). Remove it.',
     });
   }
-  for (const [index, entry] of (spec.traffic ?? []).entries()) {
-    if (!Number.isInteger(entry.weight)) {
-      throw new MlscaleError({
-        code: 'InvalidSpec',
-        provider,
-        message: `Invalid deployment spec: traffic[${index}].weight: Azure traffic percentages are whole numbers, got ${entry.weight}.`,
-        issues: [{ path: `traffic[${index}].weight`, message: 'expected a whole percentage' }],
-      });
-    }
-  }
   const reserved = Object.keys(spec.tags ?? {}).filter((name) => name.toLowerCase().startsWith('mlscale-'));
   if (reserved.length > 0) {
     throw new MlscaleError({

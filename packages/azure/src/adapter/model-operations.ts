@@ -8,6 +8,7 @@ import type {
 } from '@mlscale/core';
 import type { AdapterContext } from './adapter-context.js';
 import { assertAzureReadable, hashArtifact, localPathOf, uploadArtifact } from './model-artifacts.js';
+import { localArtifactSignature } from './model-signatures.js';
 import { managedByValue, propertyNames, tagNames } from './resource-names.js';
 import { machineLearningItems } from './sdk-pages.js';
 import { toMlscaleError } from './to-mlscale-error.js';
@@ -71,7 +72,11 @@ export async function registerModel(
   let modelUri = spec.path;
   let sha256 = '';
   let sizeBytes = 0;
+  let signature: string | undefined;
   if (localPath !== undefined) {
+    // Read here, where the bytes are: the signature gate compares the next model with this record.
+    const read = spec.format === 'onnx' ? await localArtifactSignature(localPath) : undefined;
+    if (read) signature = JSON.stringify(read);
     const uploaded = await uploadArtifact(
       context,
       await hashArtifact(localPath, 'path'),
@@ -107,6 +112,7 @@ export async function registerModel(
             [propertyNames.metadata]: JSON.stringify(spec.metadata),
             [propertyNames.lineage]: JSON.stringify(spec.lineage),
             ...(spec.baseline ? { [propertyNames.baseline]: JSON.stringify(spec.baseline) } : {}),
+            ...(signature ? { [propertyNames.signature]: signature } : {}),
           },
         },
       },

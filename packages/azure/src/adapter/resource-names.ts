@@ -34,6 +34,8 @@ export const propertyNames = {
   lineage: 'mlscale.lineage',
   baseline: 'mlscale.baseline',
   format: 'mlscale.format',
+  /** The model's inputs and outputs (JSON), read from its ONNX file when mlscale uploaded it. */
+  signature: 'mlscale.signature',
 } as const;
 
 /**

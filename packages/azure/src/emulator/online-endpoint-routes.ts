@@ -10,6 +10,9 @@ import {
   assertPropertiesKept,
   assertTags,
   maximumMirrorTraffic,
+  mirrorTrafficRefusal,
+  trafficSumRefusal,
+  trafficValueRefusal,
 } from './resource-rules.js';
 import {
   type ArmResource,
@@ -83,7 +86,7 @@ function putEndpoint(context: EmulatorContext, scope: Scope, name: string, input
     throw new ArmError(409, 'Conflict', `Endpoint '${name}' is being deleted.`);
   }
   const traffic = validateTraffic(existing, properties.traffic);
-  const mirrorTraffic = validateMirrorTraffic(existing, properties.mirrorTraffic);
+  const mirrorTraffic = validateMirrorTraffic(existing, properties.mirrorTraffic, traffic);
   const tags = stringMap(body.tags, 'tags');
   assertTags(tags);
   const endpointProperties = stringMap(properties.properties, 'properties.properties');
@@ -159,7 +162,7 @@ function validateTraffic(endpoint: EndpointRecord | undefined, input: unknown): 
   const result: Record<string, number> = {};
   for (const [name, value] of Object.entries(traffic)) {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 100) {
-      throw badArgument(`properties.traffic.${name}: expected a whole percentage from 0 to 100.`);
+      throw trafficValueRefusal('traffic', name, value);
     }
     const deployment = endpoint?.deployments.get(key(name));
     if (!deployment || deployment.deletingAt !== undefined) {
@@ -173,37 +176,38 @@ function validateTraffic(endpoint: EndpointRecord | undefined, input: unknown): 
     total += value;
     result[deployment.resource.name] = value;
   }
-  if (total !== 0 && total !== 100) {
-    throw badArgument(`properties.traffic: percentages must add up to 0 or 100, got ${total}.`);
-  }
+  if (total !== 0 && total !== 100) throw trafficSumRefusal(total);
   return result;
 }
 
 /**
- * Mirror traffic (API 2023-04-01 on; tolerated here when sent): whole percentages to existing
- * deployments adding up to at most 50.
+ * Mirror traffic (API 2023-04-01 on; judged here when sent): whole percentages, to one existing
+ * deployment that gets no live traffic, adding up to at most 50 (the rules in resource-rules.ts).
  */
 function validateMirrorTraffic(
   endpoint: EndpointRecord | undefined,
   input: unknown,
+  traffic: Record<string, number>,
 ): Record<string, number> | undefined {
   if (input === undefined || input === null) return undefined;
   const mirror = objectOf(input, 'properties.mirrorTraffic');
   let total = 0;
+  const mirrored: string[] = [];
   for (const [name, value] of Object.entries(mirror)) {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 100) {
-      throw badArgument(`properties.mirrorTraffic.${name}: expected a whole percentage.`);
+      throw trafficValueRefusal('mirrorTraffic', name, value);
     }
     if (!endpoint?.deployments.has(key(name))) {
       throw badArgument(`properties.mirrorTraffic: deployment '${name}' does not exist under this endpoint.`);
     }
+    if (value === 0) continue;
+    const live = Object.entries(traffic).some(([routed, share]) => key(routed) === key(name) && share > 0);
+    if (live) throw mirrorTrafficRefusal('live', name);
+    mirrored.push(name);
     total += value;
   }
-  if (total > maximumMirrorTraffic) {
-    throw badArgument(
-      `properties.mirrorTraffic: mirrored traffic values need to sum to at most ${maximumMirrorTraffic}, got ${total}.`,
-    );
-  }
+  if (mirrored.length > 1) throw mirrorTrafficRefusal('deployments', mirrored.join(', '));
+  if (total > maximumMirrorTraffic) throw mirrorTrafficRefusal('sum', String(total));
   return mirror as Record<string, number>;
 }
 

@@ -122,5 +122,50 @@ export function operationInProgress(resourceId: string): ArmError {
   );
 }
 
-/** Mirror (shadow) traffic sums to at most 50 (OnlineEndpointProperties.mirrorTraffic, API 2023-04-01 on). */
+/*
+ * An online endpoint's traffic maps. The REST reference (OnlineEndpointProperties, the Azure ML
+ * 2022-10-01 to 2024-04-01 specs and @azure/arm-machinelearning) types both as `{ [deployment]: int32 }`
+ * and says "Traffic values need to sum to 100." of `traffic` and "Traffic values need to sum to utmost
+ * 50." of `mirrorTraffic`; the safe-rollout guide (how-to-safely-rollout-online-endpoints, "Test the
+ * deployment with mirrored traffic") adds that traffic is mirrored to one deployment at most and that a
+ * deployment receives live or mirrored traffic, not both. Azure answers a bad argument with the
+ * `BadArgument` code (how-to-troubleshoot-online-endpoints, "ERROR: BadArgument"). ⚠ The exact message
+ * Azure puts with it is not confirmed; the emulator answers with the reference's sentence and the value
+ * it got, so a test can tell which rule refused.
+ */
+
+/** Most mirrored traffic, in percent of all requests, summed over deployments. */
 export const maximumMirrorTraffic = 50;
+
+/** A value in a traffic map that is not an integer percentage. */
+export function trafficValueRefusal(
+  field: 'traffic' | 'mirrorTraffic',
+  name: string,
+  value: unknown,
+): ArmError {
+  return badArgument(
+    `properties.${field}.${name}: Traffic values are whole percentages from 0 to 100; got ${JSON.stringify(value)}.`,
+  );
+}
+
+/** A live traffic map whose values add up to neither 100 nor 0 (an endpoint serving nothing yet). */
+export function trafficSumRefusal(total: number): ArmError {
+  return badArgument(`properties.traffic: Traffic values need to sum to 100; they sum to ${total}.`);
+}
+
+/** A mirror traffic map over its limits. */
+export function mirrorTrafficRefusal(reason: 'sum' | 'deployments' | 'live', detail: string): ArmError {
+  if (reason === 'sum') {
+    return badArgument(
+      `properties.mirrorTraffic: Traffic values need to sum to utmost ${maximumMirrorTraffic}; they sum to ${detail}.`,
+    );
+  }
+  if (reason === 'deployments') {
+    return badArgument(
+      `properties.mirrorTraffic: traffic can be mirrored to only one deployment; got ${detail}.`,
+    );
+  }
+  return badArgument(
+    `properties.mirrorTraffic: deployment '${detail}' receives live traffic; a deployment receives live or mirrored traffic, not both.`,
+  );
+}
