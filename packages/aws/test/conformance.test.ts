@@ -1,7 +1,17 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describeBackendConformance } from '@mlscale/core/conformance';
 import { type AwsEmulator, awsConformanceCloud, startAwsEmulator } from '../src/emulator/index.js';
 import { type SageMakerSettings, sagemaker } from '../src/index.js';
 import { fakeCredentials, roleArn, servingImage } from './emulator-harness.js';
+import { writeOnnxTestModels } from './onnx-test-models.js';
+import { startS3TestServer } from './s3-test-server.js';
+
+// Real ONNX files the adapter uploads to S3 (s3rver), a signature file beside each archive: the
+// signature gate reads what is served and what would replace it, and refuses the 100-feature model.
+const folder = mkdtempSync(join(tmpdir(), 'mlscale-aws-conformance-'));
+const models = writeOnnxTestModels(folder);
 
 // The shared suite, against sagemaker() with the real AWS SDK clients talking to the emulator: faults
 // in AWS's own words at every mutating request, and a second process (reopen) after a crash at each.
@@ -9,6 +19,7 @@ describeBackendConformance({
   name: 'sagemaker() on the AWS emulator',
   setup: async () => {
     const emulator: AwsEmulator = await startAwsEmulator();
+    const s3 = await startS3TestServer('mlscale-artifacts');
     // No maxAttempts: the SDK makes one attempt, so the client's retry budget is the whole budget.
     const settings: SageMakerSettings = {
       region: 'us-east-1',
@@ -16,6 +27,8 @@ describeBackendConformance({
       credentials: fakeCredentials,
       roleArn,
       servingImage,
+      artifactBucket: s3.bucket,
+      clients: { s3: s3.client() },
       polling: { logIntervalMs: 10 },
       // What an update replaced is collected at once, though seconds old (the default keeps 5 minutes).
       garbageCollection: { minimumAgeSeconds: 0 },
@@ -28,11 +41,15 @@ describeBackendConformance({
       cleanup: async () => {
         await backend.close?.();
         await emulator.close();
+        await s3.close();
+        rmSync(folder, { recursive: true, force: true });
       },
     };
   },
-  deployment: (name) => ({ name, model: { uri: 's3://mlscale-models/mnist/model.tar.gz' }, replicas: 1 }),
-  updatedModel: { uri: 's3://mlscale-models/mnist-v2/model.tar.gz' },
+  deployment: (name) => ({ name, model: { uri: models.model }, replicas: 1 }),
+  updatedModel: { uri: models.updatedModel },
+  incompatibleModel: { uri: models.incompatibleModel },
+  modelRegistration: (name) => ({ name, path: models.model }),
   // requestsPerSecond maps to SageMakerVariantInvocationsPerInstance; SageMaker keeps one instance at least.
   autoscaling: { minReplicas: 1, maxReplicas: 3, target: { metric: 'requestsPerSecond', value: 5 } },
   // A canary of 50% (SageMaker allows at most half the fleet), then the rest; waits within its limits.

@@ -435,6 +435,43 @@ describe('the exact requests sagemaker() sends', () => {
     expect(Object.fromEntries(served)).toEqual({ 'variant-1': 6, 'variant-2': 2 });
   });
 
+  it('moves from one model to a split at once, without a DeploymentConfig; refuses traffic steps for it before creating anything', async () => {
+    const { client, emulator } = harness;
+    await client.deploy({ name: 'mnist-to-split', model: { uri: modelUri } });
+    const traffic = [
+      { model: { uri: modelUri }, weight: 90 },
+      { model: { uri: 's3://mlscale-models/mnist-v2/model.tar.gz' }, weight: 10 },
+    ];
+    const created = () => emulator.requestsFor('CreateModel').length;
+    const before = created();
+    const refused = await client
+      .update({ name: 'mnist-to-split', traffic, rollout: { steps: [50, 100], stepSeconds: 0 } })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(MlscaleError.hasCode(refused, 'InvalidSpec')).toBe(true);
+    expect((refused as MlscaleError).issues?.map((issue) => issue.path)).toEqual(['rollout.steps']);
+    expect((refused as MlscaleError).message).toContain('AllTraffic → variant-1, variant-2');
+    expect(created()).toBe(before);
+
+    const updated = await client.update({
+      name: 'mnist-to-split',
+      traffic,
+      rollout: { steps: [100], stepSeconds: 0 },
+    });
+    expect(updated.state).toBe('InService');
+    expect(updated.traffic).toEqual([
+      { version: 'variant-1', weight: 90 },
+      { version: 'variant-2', weight: 10 },
+    ]);
+    // SageMaker keeps traffic shifting for configs that keep the variant names: this one is switched at once.
+    expect(emulator.requestsFor('UpdateEndpoint').at(-1)?.input).toEqual({
+      EndpointName: 'mnist-to-split',
+      EndpointConfigName: fleetNames(updated.spec).endpointConfig,
+    });
+  });
+
   it('rolls a canary back when its alarm fires: the update fails, the record goes back to the serving spec, and the new config goes', async () => {
     const { client, emulator } = harness;
     const first = await client.deploy({ name: 'mnist-rollback', model: { uri: modelUri } });

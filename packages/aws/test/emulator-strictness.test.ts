@@ -324,6 +324,57 @@ describe('SageMaker UpdateEndpoint DeploymentConfig', () => {
   });
 });
 
+describe('SageMaker UpdateEndpoint keeps variant names under a DeploymentConfig', () => {
+  beforeAll(async () => {
+    await createEndpointConfig(clients, 'single', [{ VariantName: 'AllTraffic', InitialInstanceCount: 2 }]);
+    await createEndpointConfig(clients, 'split', [
+      { VariantName: 'variant-1', InitialInstanceCount: 2 },
+      { VariantName: 'variant-2', InitialInstanceCount: 2 },
+    ]);
+    await createEndpoint(clients, 'renaming', 'single');
+  });
+  const canary = {
+    BlueGreenUpdatePolicy: {
+      TrafficRoutingConfiguration: {
+        Type: 'CANARY',
+        WaitIntervalInSeconds: 0,
+        CanarySize: { Type: 'CAPACITY_PERCENT', Value: 50 },
+      },
+      MaximumExecutionTimeoutInSeconds: 600,
+    },
+  } as const;
+
+  it('refuses traffic shifting to an endpoint config whose variants have other names', async () => {
+    const error = await refusal(
+      clients.sageMaker.send(
+        new UpdateEndpointCommand({
+          EndpointName: 'renaming',
+          EndpointConfigName: 'split',
+          DeploymentConfig: canary,
+        }),
+      ),
+    );
+    expect(error).toMatchObject({ name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+    expect(error?.message).toContain(
+      "must have the same variant names as the endpoint's current configuration when DeploymentConfig is specified: current variant(s) [AllTraffic], new variant(s) [variant-1, variant-2]",
+    );
+    const endpoint = await clients.sageMaker.send(new DescribeEndpointCommand({ EndpointName: 'renaming' }));
+    expect(endpoint).toMatchObject({ EndpointStatus: 'InService', EndpointConfigName: 'single' });
+  });
+
+  it('switches to the renamed variants at once when no DeploymentConfig is given', async () => {
+    await clients.sageMaker.send(
+      new UpdateEndpointCommand({ EndpointName: 'renaming', EndpointConfigName: 'split' }),
+    );
+    await waitForStatus(clients, 'renaming', 'InService');
+    const endpoint = await clients.sageMaker.send(new DescribeEndpointCommand({ EndpointName: 'renaming' }));
+    expect(endpoint.ProductionVariants?.map((variant) => variant.VariantName).sort()).toEqual([
+      'variant-1',
+      'variant-2',
+    ]);
+  });
+});
+
 describe('SageMaker UpdateEndpoint with Application Auto Scaling', () => {
   const target = {
     ServiceNamespace: 'sagemaker' as const,

@@ -125,6 +125,25 @@ describe('training on SageMaker', () => {
     ]);
   });
 
+  it('gives a spot job without maxRuntimeSeconds a runtime limit SageMaker accepts: at most its wait', async () => {
+    const { client, emulator } = harness;
+    const status = await client.train({
+      name: 'spot-default-runtime',
+      image,
+      output: { uri: 's3://models/out/' },
+      spot: { maxWaitSeconds: 3600, checkpointPath: 's3://models/checkpoints/spot-default-runtime/' },
+    });
+    expect(status.state).toBe('Completed');
+    const [request] = emulator
+      .requestsFor('CreateTrainingJob')
+      .filter((entry) => entry.input.TrainingJobName === 'spot-default-runtime');
+    // 86400 (the default without spot) would be refused: MaxWaitTimeInSeconds must be ≥ MaxRuntimeInSeconds.
+    expect(request?.input.StoppingCondition).toEqual({
+      MaxRuntimeInSeconds: 3600,
+      MaxWaitTimeInSeconds: 3600,
+    });
+  });
+
   it('follows a training job’s logs until it ends', async () => {
     const { client } = harness;
     await client.train(

@@ -316,18 +316,21 @@ describe('requests', () => {
     }
   });
 
-  it('uses linear traffic shifting for more than two steps, and picks GPU instances', () => {
+  it('uses linear traffic shifting for equal steps, and picks GPU instances', () => {
     const config = blueGreenDeploymentConfig(
-      spec({ rollout: { steps: [10, 50, 100], stepSeconds: 60 } }),
+      spec({ rollout: { steps: [20, 40, 60, 80, 100], stepSeconds: 60 } }),
       {},
     );
     expect(config.BlueGreenUpdatePolicy?.TrafficRoutingConfiguration).toEqual({
       Type: 'LINEAR',
-      LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 10 },
+      LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 20 },
       WaitIntervalInSeconds: 60,
     });
-    // Ten shifts of 60 s and the termination wait fit in the execution timeout SageMaker checks.
-    expect(config.BlueGreenUpdatePolicy?.MaximumExecutionTimeoutInSeconds).toBeGreaterThan(10 * 60 + 60);
+    // Five shifts of 60 s and the termination wait (300 + 60), and 600 s for the new fleet to start.
+    expect(config.BlueGreenUpdatePolicy?.MaximumExecutionTimeoutInSeconds).toBe(960);
+    expect(() =>
+      blueGreenDeploymentConfig(spec({ rollout: { steps: [10, 50, 100], stepSeconds: 60 } }), {}),
+    ).toThrow(/rollout\.steps: expected \[c, 100\]/);
     expect(
       blueGreenDeploymentConfig(spec({}), {}).BlueGreenUpdatePolicy?.TrafficRoutingConfiguration?.Type,
     ).toBe('ALL_AT_ONCE');

@@ -27,9 +27,12 @@ import { createFleet, ensureFleet, refusedAfterCreating } from './deployment-res
 import { statusOf } from './deployment-status.js';
 import { recordTags, saveRecord } from './endpoint-record.js';
 import { removeLeftovers } from './garbage-collection.js';
+import { modelSignature, servingSignature } from './model-signatures.js';
 import { deploymentAwsOptions } from './provider-options.js';
 import { advanceDeployment, type PlannerContext } from './reconcile-plan.js';
 import { awsTags } from './resource-tags.js';
+import { assertSageMakerAccepts, sageMakerSpecIssues } from './sagemaker-spec-limits.js';
+import { refuseSteppedVariantChange } from './variant-continuity.js';
 
 /** User tag keys SageMaker or mlscale reserve. */
 const reservedTagPrefixes = ['mlscale:', 'aws:'];
@@ -37,6 +40,8 @@ const reservedTagPrefixes = ['mlscale:', 'aws:'];
 /** What SageMaker cannot run, refused before anything is created or recorded. */
 function checkDeployable(spec: DeploymentSpec): void {
   deploymentAwsOptions(spec.providerOptions);
+  // The client checked this already (validateSpec); a direct caller of the backend gets the same answer.
+  assertSageMakerAccepts(spec);
   const reserved = Object.keys(spec.tags ?? {}).filter((key) =>
     reservedTagPrefixes.some((prefix) => key.startsWith(prefix)),
   );
@@ -200,6 +205,14 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
   }
 
   return {
+    validateSpec: sageMakerSpecIssues,
+
+    doResolveSignature(target, { signal }) {
+      return 'deployment' in target
+        ? servingSignature(context, checkName(target.deployment), signal)
+        : modelSignature(context, target.model, signal);
+    },
+
     async doCreate(input, { signal }) {
       const spec = parseSpec(deploymentSpecSchema, input, 'deployment spec');
       checkDeployable(spec);
@@ -269,6 +282,7 @@ export function createDeploymentOperations(context: AdapterContext): DeploymentO
       }
       recordTags(spec.name, next);
       if (endpoint.EndpointConfigName !== fleetNames(next.desired).endpointConfig) {
+        refuseSteppedVariantChange(next.desired, endpoint);
         // A new fleet: its models and config exist before the record asks for them.
         const ready = await ensureFleet(
           context,

@@ -7,6 +7,8 @@ import { type DeploymentSpec, MlscaleError, type ModelReference } from '@mlscale
 import type { DeploymentAwsOptions } from './provider-options.js';
 import { type DeploymentResourceNames, rollbackAlarmName } from './resource-names.js';
 import type { AwsTag } from './resource-tags.js';
+import { translateRollout } from './rollout-translation.js';
+import { sageMakerRefusal } from './sagemaker-spec-limits.js';
 
 /** GPU instance families by accelerator type, and the size that holds N GPUs. */
 const gpuInstances: Record<string, Record<number, string>> = {
@@ -166,51 +168,33 @@ export function createEndpointConfigRequest(
 }
 
 /**
- * UpdateEndpoint's blue/green deployment config. With a rollout, traffic shifts to the new fleet in a
- * canary step (two steps) or linear steps (more), and the error-rate alarm rolls it back; without
- * one, all at once.
+ * UpdateEndpoint's blue/green deployment config (see `rollout-translation.ts`): without a rollout or
+ * with steps [100], all at once; [c, 100] a canary of c%; equal steps [s, 2s, …, 100] linear steps of
+ * s%; with a rollout, the error-rate alarm rolls it back. A spec SageMaker cannot express was refused
+ * before (`sageMakerSpecIssues`); here it throws the same InvalidSpec rather than send it.
  */
 export function blueGreenDeploymentConfig(
   spec: DeploymentSpec,
   options: DeploymentAwsOptions,
 ): DeploymentConfig {
   const rollout = spec.rollout;
-  if (!rollout || rollout.steps.length === 1) {
+  if (!rollout) {
     return {
       BlueGreenUpdatePolicy: {
-        TrafficRoutingConfiguration: {
-          Type: 'ALL_AT_ONCE',
-          WaitIntervalInSeconds: Math.round(rollout?.stepSeconds ?? 0),
-        },
+        TrafficRoutingConfiguration: { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 0 },
         TerminationWaitInSeconds: 0,
       },
-      ...(rollout ? { AutoRollbackConfiguration: { Alarms: rollbackAlarms(spec.name, options) } } : {}),
     };
   }
-  const first = rollout.steps[0]!;
-  const wait = Math.min(3600, Math.round(rollout.stepSeconds));
-  const routing =
-    rollout.steps.length === 2
-      ? {
-          Type: 'CANARY' as const,
-          CanarySize: { Type: 'CAPACITY_PERCENT' as const, Value: first },
-          WaitIntervalInSeconds: wait,
-        }
-      : {
-          Type: 'LINEAR' as const,
-          LinearStepSize: { Type: 'CAPACITY_PERCENT' as const, Value: first },
-          WaitIntervalInSeconds: wait,
-        };
-  // SageMaker bounds the whole update to 600–28800 s, and it must exceed the waits: one after each
-  // traffic shift (a canary waits once; a linear rollout shifts ceil(100 / step) times) plus the
-  // termination wait (at most one more). Leave 600 s on top for the new fleet to start.
-  const shifts = rollout.steps.length === 2 ? 1 : Math.ceil(100 / first);
-  const maximum = Math.min(28_800, Math.max(600, wait * (shifts + 1) + 600));
+  const translated = translateRollout(rollout);
+  if (Array.isArray(translated)) throw sageMakerRefusal(spec.name, translated);
   return {
     BlueGreenUpdatePolicy: {
-      TrafficRoutingConfiguration: routing,
-      TerminationWaitInSeconds: Math.min(3600, wait),
-      MaximumExecutionTimeoutInSeconds: maximum,
+      TrafficRoutingConfiguration: translated.routing,
+      TerminationWaitInSeconds: translated.terminationWaitSeconds,
+      ...(translated.maximumExecutionSeconds !== undefined
+        ? { MaximumExecutionTimeoutInSeconds: translated.maximumExecutionSeconds }
+        : {}),
     },
     AutoRollbackConfiguration: { Alarms: rollbackAlarms(spec.name, options) },
   };

@@ -6,13 +6,16 @@ import {
   type Lineage,
   MlscaleError,
   type ModelOperationsV1,
+  type ModelSignature,
   type ModelVersion,
   modelFormatSchema,
+  modelSignatureSchema,
   parseSpec,
   registerModelSchema,
   resourceNameSchema,
 } from '@mlscale/core';
 import type { AdapterContext } from './adapter-context.js';
+import { artifactSignature, uploadLayout } from './artifact-signatures.js';
 
 /** CustomerMetadataProperties keys mlscale uses; the rest of the record is gzipped into `mlscale:record-N`. */
 const propertyKeys = {
@@ -29,6 +32,8 @@ interface StoredRecord {
   metadata: Record<string, unknown>;
   lineage: Lineage;
   baseline?: ModelVersion['baseline'];
+  /** The model's inputs and outputs, read from its artifact at registration (for the signature gate). */
+  signature?: ModelSignature;
 }
 
 function recordProperties(record: StoredRecord): Record<string, string> {
@@ -83,6 +88,14 @@ export function modelVersionFrom(describe: DescribeModelPackageCommandOutput): M
   };
 }
 
+/** The signature recorded with a model package at registration; undefined when none was. */
+export function recordedSignature(describe: DescribeModelPackageCommandOutput): ModelSignature | undefined {
+  const parsed = modelSignatureSchema.safeParse(
+    recordFromProperties(describe.CustomerMetadataProperties ?? {}).signature,
+  );
+  return parsed.success ? parsed.data : undefined;
+}
+
 /** Reads one version (the latest when `version` is undefined) of a registered model; undefined when there is none. */
 export async function readModelVersion(
   context: AdapterContext,
@@ -90,6 +103,17 @@ export async function readModelVersion(
   version: number | undefined,
   signal?: AbortSignal,
 ): Promise<ModelVersion | undefined> {
+  const describe = await readModelPackage(context, name, version, signal);
+  return describe ? modelVersionFrom(describe) : undefined;
+}
+
+/** The model package of one version (the latest when `version` is undefined); undefined when there is none. */
+export async function readModelPackage(
+  context: AdapterContext,
+  name: string,
+  version: number | undefined,
+  signal?: AbortSignal,
+): Promise<DescribeModelPackageCommandOutput | undefined> {
   const group = await context.aws.find(
     'sageMaker',
     'DescribeModelPackageGroup',
@@ -122,14 +146,13 @@ export async function readModelVersion(
   } else {
     arn = `${group.ModelPackageGroupArn.replace(':model-package-group/', ':model-package/')}/${version}`;
   }
-  const describe = await context.aws.find(
+  return context.aws.find(
     'sageMaker',
     'DescribeModelPackage',
     ({ module, client }, abortSignal) =>
       client.send(new module.DescribeModelPackageCommand({ ModelPackageName: arn }), { abortSignal }),
     signal,
   );
-  return describe ? modelVersionFrom(describe) : undefined;
 }
 
 /** The SageMaker Model Registry: a model is a model package group, each version a model package. */
@@ -178,12 +201,19 @@ export function createModelRegistryOperations(context: AdapterContext): ModelOpe
           issues: [{ path: 'servingImage', message: 'expected a container image URI' }],
         });
       }
-      const record = recordProperties({
+      const stored: StoredRecord = {
         metadata: spec.metadata,
         lineage: spec.lineage,
         ...(spec.baseline ? { baseline: spec.baseline } : {}),
-      });
+      };
+      // Too much metadata is refused before anything is uploaded.
+      recordProperties(stored);
       const artifact = await context.artifacts.modelArtifact(spec.path, signal);
+      const signature = await artifactSignature(context.aws, uploadLayout(settings), spec.path, signal);
+      const record = recordProperties({
+        ...stored,
+        ...(signature ? { signature } : {}),
+      });
       const exists = await aws.find(
         'sageMaker',
         'DescribeModelPackageGroup',

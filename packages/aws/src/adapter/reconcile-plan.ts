@@ -28,6 +28,7 @@ import { collectGarbage } from './garbage-collection.js';
 import { deploymentAwsOptions } from './provider-options.js';
 import type { DeploymentResourceNames } from './resource-names.js';
 import { putRollbackAlarm } from './rollback-alarm.js';
+import { refuseSteppedVariantChange, variantChange } from './variant-continuity.js';
 
 /** What the planner needs besides the cloud: the secret values this process has seen. */
 export interface PlannerContext {
@@ -122,6 +123,9 @@ async function rollOut(
 ): Promise<void> {
   const { name } = observation;
   const desired = record.desired;
+  // Variants that change cannot take traffic shifting: such an update switches at once.
+  refuseSteppedVariantChange(desired, observation.endpoint);
+  const renamed = variantChange(desired, observation.endpoint) !== undefined;
   const blocking = await variantsBlockingUpdate(context, observation, names, signal);
   for (const scaling of blocking) {
     await deregisterScaling(context, name, scaling, signal);
@@ -137,10 +141,14 @@ async function rollOut(
           new module.UpdateEndpointCommand({
             EndpointName: name,
             EndpointConfigName: names.endpointConfig,
-            DeploymentConfig: blueGreenDeploymentConfig(
-              desired,
-              deploymentAwsOptions(desired.providerOptions),
-            ),
+            ...(renamed
+              ? {}
+              : {
+                  DeploymentConfig: blueGreenDeploymentConfig(
+                    desired,
+                    deploymentAwsOptions(desired.providerOptions),
+                  ),
+                }),
           }),
           { abortSignal },
         ),

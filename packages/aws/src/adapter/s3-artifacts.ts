@@ -1,56 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { MlscaleError } from '@mlscale/core';
+import { isLocalPath, isS3Uri, listFiles, localPath } from './artifact-locations.js';
+import { localArtifactSignature, signatureFileBody, signatureFileName } from './artifact-signatures.js';
 import type { AwsCaller } from './aws-clients.js';
 import type { ResolvedSageMakerSettings } from './sagemaker-settings.js';
-
-/** A URI SageMaker reads directly; anything else with a scheme is not reachable from SageMaker. */
-export function isS3Uri(uri: string): boolean {
-  return uri.startsWith('s3://');
-}
-
-/** Whether `uri` names a local file or folder (a path or `file://`). */
-export function isLocalPath(uri: string): boolean {
-  return uri.startsWith('file://') || !/^[a-z][a-z0-9+.-]*:\/\//i.test(uri);
-}
-
-function localPath(uri: string): string {
-  return uri.startsWith('file://') ? fileURLToPath(uri) : uri;
-}
-
-/** Files under `root` (or `root` itself), as sorted paths relative to the folder that holds them. */
-async function listFiles(root: string): Promise<{ base: string; files: string[] }> {
-  const info = await stat(root).catch(() => undefined);
-  if (!info) {
-    throw new MlscaleError({
-      code: 'InvalidSpec',
-      provider: 'aws',
-      message: `Local artifact "${root}" does not exist: expected a file or folder, or an s3:// URI.`,
-    });
-  }
-  if (info.isFile()) return { base: dirname(root), files: [basename(root)] };
-  const files: string[] = [];
-  const walk = async (folder: string) => {
-    for (const entry of await readdir(folder, { withFileTypes: true })) {
-      const full = join(folder, entry.name);
-      if (entry.isDirectory()) await walk(full);
-      else if (entry.isFile()) files.push(relative(root, full).split(sep).join('/'));
-    }
-  };
-  await walk(root);
-  if (files.length === 0) {
-    throw new MlscaleError({
-      code: 'InvalidSpec',
-      provider: 'aws',
-      message: `Local artifact folder "${root}" is empty.`,
-    });
-  }
-  return { base: root, files: files.sort() };
-}
 
 /** sha256 over the sorted file names and their bytes: equal content, equal hash, whatever the timestamps. */
 async function contentHash(base: string, files: string[]): Promise<string> {
@@ -189,6 +146,13 @@ export function createArtifactStore(settings: ResolvedSageMakerSettings, aws: Aw
       const key = `${settings.artifactPrefix}/models/${hash}/model.tar.gz`;
       if (await exists(bucketName, key, signal)) return `s3://${bucketName}/${key}`;
       const singleArchive = files.length === 1 && files[0]!.endsWith('.tar.gz');
+      // The model's signature beside the archive, first: an archive found uploaded has its signature
+      // beside it already (the signature gate reads it back: see artifact-signatures.ts).
+      const signature = singleArchive ? undefined : await localArtifactSignature(base, files);
+      if (signature) {
+        const sidecar = `${settings.artifactPrefix}/models/${hash}/${signatureFileName}`;
+        await put(bucketName, sidecar, signatureFileBody(signature), signal);
+      }
       if (singleArchive) {
         await put(bucketName, key, await readFile(join(base, files[0]!)), signal);
         return `s3://${bucketName}/${key}`;

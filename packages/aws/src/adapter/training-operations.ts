@@ -13,10 +13,10 @@ import {
   trainingJobSpecSchema,
 } from '@mlscale/core';
 import type { AdapterContext } from './adapter-context.js';
+import { isLocalPath, isS3Uri } from './artifact-locations.js';
 import { readTags } from './deployment-observation.js';
 import { requireExecutionRole, trainingAwsOptions } from './provider-options.js';
 import { tagKeys, userTags } from './resource-tags.js';
-import { isLocalPath, isS3Uri } from './s3-artifacts.js';
 import { specChunkTags, specFromChunkTags } from './spec-chunk-tags.js';
 import { createTrainingJobRequest } from './training-requests.js';
 

@@ -65,7 +65,11 @@ export function createTrainingJobRequest(input: TrainingRequestInput): CreateTra
   }
   const processesPerNode = spec.distribution?.processesPerNode ?? 1;
   const distributed = nodes * processesPerNode > 1;
-  const maxRuntime = spec.maxRuntimeSeconds ?? defaultMaxRuntimeSeconds;
+  // SageMaker requires MaxWaitTimeInSeconds ≥ MaxRuntimeInSeconds: a spot job without its own runtime
+  // limit runs at most as long as it may wait.
+  const maxRuntime =
+    spec.maxRuntimeSeconds ??
+    (spec.spot ? Math.min(defaultMaxRuntimeSeconds, spec.spot.maxWaitSeconds) : defaultMaxRuntimeSeconds);
   const hyperparameters: Record<string, string> = Object.fromEntries(
     Object.entries(spec.hyperparameters).map(([key, value]) => [key, String(value)]),
   );

@@ -11,8 +11,11 @@ import type { EmulatorContext, JsonObject } from './emulator-context.js';
  *   MaximumExecutionTimeoutInSeconds 600–28800, and "should be larger than the total waiting time
  *   specified in TerminationWaitInSeconds and WaitIntervalInSeconds".
  * - AutoRollbackConfig.Alarms: 1–10 items; Alarm.AlarmName 1–255 characters.
+ * - "When doing a blue/green or rolling deployment, your new endpoint configuration must have the same
+ *   variant name as the old endpoint configuration" (Developer Guide, deployment guardrails, Exclusions).
  * Range and enum violations use AWS's request-validation wording (confirmed format); the messages of the
  * checks that relate fields to each other and to the fleet are in AWS's style but not confirmed.
+ * ⚠ The variant-name refusal's wording is the guide's rule, not a captured SageMaker response.
  */
 
 const routingTypes = ['ALL_AT_ONCE', 'CANARY', 'LINEAR'] as const;
@@ -180,6 +183,22 @@ function shiftingSteps(plan: DeploymentPlan, instances: number): number {
 
 function percentOf(size: CapacitySize, instances: number): number {
   return size.Type === 'CAPACITY_PERCENT' ? size.Value : (size.Value / Math.max(1, instances)) * 100;
+}
+
+function sortedList(names: readonly string[]): string {
+  return `[${[...names].sort().join(', ')}]`;
+}
+
+/**
+ * A DeploymentConfig (traffic shifting, rollback alarms) needs the new endpoint config to keep the
+ * running variants' names: SageMaker shifts each variant's traffic to the variant of that name.
+ */
+export function checkVariantNamesKept(running: readonly string[], next: readonly string[]): void {
+  if (sortedList(running) === sortedList(next)) return;
+  throw new AwsServiceError(
+    'ValidationException',
+    `The new endpoint configuration must have the same variant names as the endpoint's current configuration when DeploymentConfig is specified: current variant(s) ${sortedList(running)}, new variant(s) ${sortedList(next)}.`,
+  );
 }
 
 /**

@@ -1,6 +1,10 @@
 import { AwsServiceError, couldNotFind, invalidField } from './aws-service-error.js';
 import { evaluateAlarm } from './cloudwatch-service.js';
-import { checkDeploymentPlan, parseDeploymentConfig } from './deployment-config-rules.js';
+import {
+  checkDeploymentPlan,
+  checkVariantNamesKept,
+  parseDeploymentConfig,
+} from './deployment-config-rules.js';
 import {
   appendLog,
   type EmulatorContext,
@@ -526,10 +530,15 @@ const handlers: Record<string, Handler> = {
     requireUpdatable(endpoint);
     checkScaledVariants(context, endpoint, config);
     if (plan) {
+      const variants = (config.ProductionVariants as JsonObject[] | undefined) ?? [];
+      checkVariantNamesKept(
+        endpoint.variants.map((variant) => variant.VariantName),
+        variants.map((variant) => String(variant.VariantName)),
+      );
       checkDeploymentPlan(
         context,
         plan,
-        ((config.ProductionVariants as JsonObject[] | undefined) ?? []).map((variant) => ({
+        variants.map((variant) => ({
           VariantName: String(variant.VariantName),
           ...(variant.ServerlessConfig
             ? {}
