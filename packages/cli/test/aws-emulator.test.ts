@@ -96,4 +96,32 @@ deployments:
     const after = JSON.parse((await run(['plan', '--json'])).stdout) as { changes: { action: string }[] };
     expect(after.changes.map((row) => row.action)).toEqual(['create']);
   }, 120_000);
+
+  it("plans a rollout SageMaker cannot express as a conflict with the backend's message, and apply sends nothing", async () => {
+    const folder = mkdtempSync(join(directory, 'refused-'));
+    const run = (args: string[]) =>
+      runInProcess(args, { cwd: folder, env, polling: { minDelayMs: 20, maxDelayMs: 200 } });
+    writeFileSync(
+      join(folder, 'mlscale.yaml'),
+      `${config(1, 'ml.m5.xlarge').replace('mnist-sagemaker', 'mnist-canary')}    rollout: { steps: [60, 100] }\n`,
+    );
+    const before = emulator.calls().length;
+    const planned = await run(['plan', '--json']);
+    expect(planned.code, planned.stderr).toBe(0);
+    const row = (JSON.parse(planned.stdout) as { changes: { action: string; reason?: string }[] }).changes[0];
+    expect(row?.action).toBe('conflict');
+    expect(row?.reason).toMatch(/^the aws backend refuses it: rollout\.steps/);
+    const applied = await run(['apply', '--yes']);
+    expect(applied.code).toBe(1);
+    expect(applied.stderr).toContain('conflicts apply cannot resolve');
+    const after = JSON.parse((await run(['plan', '--json'])).stdout) as { changes: { action: string }[] };
+    expect(after.changes.map((change) => change.action)).toEqual(['conflict']);
+    // Only reads reached SageMaker: nothing was created to fail there.
+    const sent = emulator
+      .calls()
+      .slice(before)
+      .map((call) => call.operation);
+    expect(sent.filter((operation) => !/^(Describe|List)/.test(operation))).toEqual([]);
+    expect(emulator.inventory().endpoints).not.toContain('mnist-canary');
+  }, 60_000);
 });

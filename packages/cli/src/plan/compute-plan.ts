@@ -148,7 +148,8 @@ export async function computePlan(options: ComputePlanOptions): Promise<Plan> {
       }
     }
     const live = await readLive(pool, resource.kind, resource.backend, resource.name, options.signal);
-    rows.push({ ...base, ...classify(resource, live), spec: resource.spec, cost });
+    const row: PlannedChange = { ...base, ...classify(resource, live), spec: resource.spec, cost };
+    rows.push({ ...row, ...(await refusal(pool, resource, row.action)) });
   }
 
   if (!options.targets?.length || options.destroy) {
@@ -289,6 +290,23 @@ function classify(
   if (changes.some((change) => rolloutFields.includes(top(change))))
     return { action: 'rollout', changes, liveState };
   return { action: 'update', changes, liveState };
+}
+
+/**
+ * A deployment change its backend's own limits refuse (`validateSpec`: a rollout the platform cannot
+ * express), as a conflict, so `plan` shows it and `apply` stops before sending anything.
+ */
+async function refusal(
+  pool: BackendPool,
+  resource: ConfiguredResource,
+  action: PlanAction,
+): Promise<Pick<PlannedChange, 'action' | 'reason'> | undefined> {
+  if (resource.kind !== 'deployment' || !['create', 'update', 'rollout', 'replace'].includes(action)) return;
+  const { backend } = await pool.client(resource.backend);
+  const issues = backend.deployments.validateSpec?.(resource.spec) ?? [];
+  if (issues.length === 0) return;
+  const list = issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
+  return { action: 'conflict', reason: `the ${backend.provider} backend refuses it: ${list}` };
 }
 
 async function destroyRow(
