@@ -63,11 +63,21 @@ export async function main(argv: string[], context: CommandContext): Promise<num
   return command(rest, context);
 }
 
-/** Runs as the process: SIGTERM (containers, process managers) and Ctrl-C abort the command, which drains. */
+/**
+ * Runs as the process: SIGTERM (containers, process managers) and Ctrl-C abort the command, which drains.
+ * A second signal does not cut the drain short (the default action would kill in-flight work): it is
+ * only acknowledged.
+ */
 function runAsProcess(): void {
   const controller = new AbortController();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => controller.abort(new Error(`received ${signal}`)));
+    process.on(signal, () => {
+      if (controller.signal.aborted) {
+        process.stderr.write(`mlscale: received ${signal} again; still draining in-flight requests\n`);
+        return;
+      }
+      controller.abort(new Error(`received ${signal}`));
+    });
   }
   main(process.argv.slice(2), processContext(controller.signal)).then(
     (code) => {

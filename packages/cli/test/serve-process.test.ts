@@ -44,4 +44,31 @@ describe.skipIf(!built)('mlscale serve as a process', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   });
+
+  it('a second SIGTERM while draining is acknowledged, not a kill', async () => {
+    const child = spawn(process.execPath, [bin, 'serve', 'digits.onnx', '--port', '0'], {
+      cwd: folder,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    const draining = new Promise<void>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('draining in-flight requests')) resolve();
+      });
+    });
+    try {
+      await once(child.stdout, 'data');
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await draining;
+      child.kill('SIGTERM');
+      const [code, signal] = (await exited) as [number | null, string | null];
+      expect(signal).toBeNull();
+      expect(code).toBe(0);
+      expect(stderr).toContain('received SIGTERM again; still draining in-flight requests');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
 });

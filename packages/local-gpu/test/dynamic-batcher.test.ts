@@ -118,4 +118,55 @@ describe('the dynamic batcher', () => {
     runs[0]!.finish();
     batcher.close(new InferenceError(503, 'done', 'unavailable'));
   });
+
+  it('refuses past maxQueueSize with 429 and Retry-After, and fails a request still waiting at requestTimeoutMs with 503', async () => {
+    const { replica, runs } = manualReplica();
+    const batcher = createDynamicBatcher({
+      batching: { maxBatchSize: 1, maxQueueDelayMs: 0, maxQueueSize: 3, requestTimeoutMs: 200 },
+      batchable: true,
+      replicas: () => [replica],
+      events: {},
+    });
+    const failure = (promise: Promise<unknown>) =>
+      promise.then(
+        () => undefined,
+        (error: unknown) => error as InferenceError,
+      );
+    // Two batches run on the replica (its limit), three wait: the queue is full.
+    const answers = [1, 2, 3, 4, 5].map((value) => failure(batcher.enqueue(request(value), 1, 'x:2;')));
+    await nextTurn();
+    expect(runs).toHaveLength(2);
+    const overflow = await failure(batcher.enqueue(request(6), 1, 'x:2;'));
+    expect(overflow).toMatchObject({ status: 429, reason: 'queue_full', retryAfterSeconds: 1 });
+    expect(overflow?.message).toMatch(/queue full: 3 requests waiting \(maxQueueSize 3\)/);
+    const timedOut = await Promise.all(answers);
+    for (const error of timedOut) {
+      expect(error).toMatchObject({ status: 503, reason: 'timeout', retryAfterSeconds: 1 });
+      expect(error?.message).toMatch(/timed out after \d+ ms \(requestTimeoutMs 200\)/);
+    }
+    batcher.close(new InferenceError(503, 'done', 'unavailable'));
+  });
+
+  it('with no replica and none coming, fails waiting requests at once instead of at their timeout', async () => {
+    let asked = 0;
+    const batcher = createDynamicBatcher({
+      batching: { ...batching, requestTimeoutMs: 120_000 },
+      batchable: true,
+      replicas: () => [],
+      events: {
+        onDemandWithoutReplicas: () => {
+          asked++;
+          return false;
+        },
+      },
+    });
+    const error = await batcher.enqueue(request(1), 1, 'x:2;').then(
+      () => undefined,
+      (caught: unknown) => caught as InferenceError,
+    );
+    expect(asked).toBe(1);
+    expect(error).toMatchObject({ status: 503, reason: 'no_replicas', retryAfterSeconds: undefined });
+    expect(batcher.pending).toBe(0);
+    batcher.close(new InferenceError(503, 'done', 'unavailable'));
+  });
 });

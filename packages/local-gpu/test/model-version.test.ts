@@ -25,7 +25,7 @@ describe('a model version', () => {
       intraOpThreads: 1,
       ortPath: onnxruntimeEntryPath(),
       metrics: createServingMetrics('crashy'),
-      onDemandWithoutReplicas: () => {},
+      onDemandWithoutReplicas: () => true,
       onReplicasChanged: () => {},
       onReplicaCrashed: (id, reason) => crashes.push(`${id}: ${reason}`),
     });

@@ -92,6 +92,28 @@ describe('scaling replicas', () => {
     await client.delete('to-zero');
   });
 
+  it('scaled to zero without autoscaling, it refuses requests at once instead of letting them time out', async () => {
+    const status = await client.deploy({
+      name: 'parked',
+      model: { uri: modelPath },
+      replicas: 1,
+      batching: { requestTimeoutMs: 60_000 },
+    });
+    await client.scale('parked', 0);
+    const refused = await post(`${status.endpoint!.url}/v2/models/parked/infer`, body);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBeNull();
+    expect(JSON.parse(refused.text).error).toMatch(/scaled to 0 replicas without autoscaling from zero/);
+    const viaClient = await client.predict('parked', JSON.parse(body)).then(
+      () => undefined,
+      (error: unknown) => error as { code: string; retryable: boolean },
+    );
+    expect(viaClient).toMatchObject({ code: 'Conflict', retryable: false });
+    await client.scale('parked', 1);
+    expect((await post(`${status.endpoint!.url}/v2/models/parked/infer`, body)).status).toBe(200);
+    await client.delete('parked');
+  });
+
   it('autoscales out on concurrent requests per replica', async () => {
     const status = await client.deploy({
       name: 'autoscaled',

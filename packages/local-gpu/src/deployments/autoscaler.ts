@@ -16,7 +16,8 @@ export interface Autoscaler {
   /** The policy it runs, or null when the replica count is fixed. */
   readonly policy: AutoscalingPolicy | null;
   /** A request waits with no replica running: decide now instead of at the next tick. */
-  demand(): void;
+  /** Requests wait at zero replicas: scales from zero if the policy allows; returns whether it does. */
+  demand(): boolean;
   start(): void;
   stop(): void;
   readonly lastDecision: ScalingRecord | undefined;
@@ -106,7 +107,9 @@ export function createAutoscaler(options: {
     },
     demand() {
       const version = options.target();
-      if (policy && version.desiredReplicas === 0) evaluate(true);
+      if (!policy) return false;
+      if (version.desiredReplicas === 0) evaluate(true);
+      return true;
     },
     start() {
       timer ??= setInterval(() => evaluate(false), options.intervalMs);

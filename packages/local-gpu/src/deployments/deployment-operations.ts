@@ -346,13 +346,14 @@ function toMlscale(error: unknown, name: string): MlscaleError {
       : new MlscaleError({ code: 'BackendFailure', provider: 'local', message: String(error), cause: error });
   const where = name ? `Predict on '${name}': ` : 'Predict: ';
   const base = { provider: 'local', message: `${where}${error.message}`, statusCode: error.status };
-  if (error.status === 400 || error.status === 413)
+  if (error.reason === 'no_replicas') return new MlscaleError({ ...base, code: 'Conflict' });
+  if (error.status === 404) return new MlscaleError({ ...base, code: 'NotFound' });
+  if (error.status >= 400 && error.status < 500 && error.status !== 429)
     return new MlscaleError({
       ...base,
       code: 'InvalidSpec',
       issues: [{ path: 'inputs', message: error.message }],
     });
-  if (error.status === 404) return new MlscaleError({ ...base, code: 'NotFound' });
   if (error.status === 429)
     return new MlscaleError({
       ...base,

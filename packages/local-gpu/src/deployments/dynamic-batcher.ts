@@ -16,7 +16,11 @@ export interface BatcherEvents {
   onQueued?(seconds: number): void;
   onPendingChange?(pending: number): void;
   /** A request waits and no replica exists (scale to zero): start one. */
-  onDemandWithoutReplicas?(): void;
+  /**
+   * Requests wait and no replica serves: returns whether one is coming (replicas starting, or an
+   * autoscaler that scales from zero). When none is, the waiting requests fail at once, not at their timeout.
+   */
+  onDemandWithoutReplicas?(): boolean;
 }
 
 export interface DynamicBatcher {
@@ -108,6 +112,22 @@ export function createDynamicBatcher(options: {
     );
   }
 
+  function failWithoutReplicas() {
+    const waiting = queue.splice(0);
+    events.onPendingChange?.(0);
+    for (const item of waiting) {
+      if (item.settled) continue;
+      item.settled = true;
+      item.reject(
+        new InferenceError(
+          503,
+          'no replica serves this model and none is starting: it was scaled to 0 replicas without autoscaling from zero; scale it up first',
+          'no_replicas',
+        ),
+      );
+    }
+  }
+
   function pickReplica(): Replica | undefined {
     let best: Replica | undefined;
     for (const replica of options.replicas()) {
@@ -121,7 +141,9 @@ export function createDynamicBatcher(options: {
     while (queue.length > 0) {
       const replica = pickReplica();
       if (!replica) {
-        if (options.replicas().length === 0) events.onDemandWithoutReplicas?.();
+        if (options.replicas().length === 0 && events.onDemandWithoutReplicas?.() === false) {
+          failWithoutReplicas();
+        }
         return;
       }
       const head = queue[0]!;

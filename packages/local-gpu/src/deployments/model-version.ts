@@ -49,8 +49,8 @@ export interface ModelVersionOptions {
   intraOpThreads: number;
   ortPath: string;
   metrics: ServingMetrics;
-  /** Called when a request waits and the version has no replica (scale to zero). */
-  onDemandWithoutReplicas(): void;
+  /** Called when a request waits and the version has no replica (scale to zero): is one coming? */
+  onDemandWithoutReplicas(): boolean;
   /** Called when a replica joins or leaves. */
   onReplicasChanged(): void;
   /** Called when a replica's worker dies, or its replacement fails to start. */
@@ -74,7 +74,8 @@ export function createModelVersion(options: ModelVersionOptions): ModelVersion {
       onBatch: (rows, _requests, computeSeconds) => metrics.batchExecuted(label, rows, computeSeconds),
       onQueued: (seconds) => metrics.requestQueued(label, seconds),
       onPendingChange: (pending) => metrics.setPending(label, pending),
-      onDemandWithoutReplicas: () => options.onDemandWithoutReplicas(),
+      // Replicas on their way (a start, a scale-up) will serve the queue.
+      onDemandWithoutReplicas: () => desired > 0 || starting > 0 || options.onDemandWithoutReplicas(),
     },
   });
 

@@ -5,10 +5,11 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, Server as NetServer } from 'node:net';
 import { InferenceError, type InferenceRequest } from '../deployments/inference-types.js';
 import { assertSafeBinding, createTokenCheck } from './access.js';
-import { readBody, sendError, sendJson } from './http-io.js';
+import { mediaType, readBody, sendError, sendJson, unsupportedMediaType } from './http-io.js';
+import { answerMalformedRequest, maximumHeaderBytes, maximumUrlBytes } from './malformed-requests.js';
 import type { ServedModel } from './served-model.js';
 import { formatV2Response, parseJson, parseV2Request } from './v2-protocol.js';
 import { formatPredictions, parseInstances } from './vertex-protocol.js';
@@ -64,6 +65,11 @@ export interface InferenceServer {
 }
 
 const defaultMaxBodyBytes = 6 * 1024 * 1024;
+/** What the V2 infer route takes: JSON (no type, or text), or the binary extension (octet-stream, `…+json`). */
+const v2MediaTypes = ['application/json', 'application/octet-stream'];
+const isV2MediaType = (type: string) =>
+  type === '' || type === 'text/plain' || v2MediaTypes.includes(type) || type.endsWith('+json');
+const netServerClose = NetServer.prototype.close;
 const serverVersion = '0.1.0';
 const tritonBinaryType =
   /^application\/vnd\.(?:sagemaker|vertex-ai)-triton\.binary\+json;\s*json-header-size=(\d+)/i;
@@ -82,10 +88,13 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
   const modelPrefix = `/v2/models/${model.name}`;
   let active = 0;
   let idle: (() => void) | undefined;
+  let closing = false;
 
   const { observer } = options;
   const handler = (request: IncomingMessage, response: ObservedResponse) => {
     active++;
+    // Draining: every answer tells the client to take its next request elsewhere.
+    if (closing) response.shouldKeepAlive = false;
     if (observer && request.method === 'POST') {
       const url = request.url ?? '/';
       const query = url.indexOf('?');
@@ -115,6 +124,21 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
 
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = request.url ?? '/';
+    if (url.length > maximumUrlBytes) {
+      throw new InferenceError(
+        414,
+        `the request URL is ${url.length} bytes; at most ${maximumUrlBytes} are served`,
+        'uri_too_long',
+      );
+    }
+    const headerBytes = request.rawHeaders.reduce((sum, part) => sum + part.length + 2, 0);
+    if (headerBytes > maximumHeaderBytes) {
+      throw new InferenceError(
+        431,
+        `the request headers are ${headerBytes} bytes; at most ${maximumHeaderBytes} are served`,
+        'headers_too_large',
+      );
+    }
     const query = url.indexOf('?');
     const path = query < 0 ? url : url.slice(0, query);
     const method = request.method ?? 'GET';
@@ -143,7 +167,7 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
     if (method === 'POST') {
       if (path === '/invocations') return invocations(request, response);
       if (path.startsWith('/endpoints/') && path.endsWith('/invocations')) {
-        const name = decodeURIComponent(path.slice('/endpoints/'.length, -'/invocations'.length));
+        const name = decodePathSegment(path.slice('/endpoints/'.length, -'/invocations'.length));
         if (name !== model.name)
           throw notFound(`endpoint '${name}' is not served here; this server serves '${model.name}'`);
         return invocations(request, response);
@@ -199,7 +223,7 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
   function versionOf(rest: string): string | undefined {
     if (rest === '') return undefined;
     if (rest.startsWith('/versions/') && rest.indexOf('/', '/versions/'.length) < 0) {
-      return decodeURIComponent(rest.slice('/versions/'.length));
+      return decodePathSegment(rest.slice('/versions/'.length));
     }
     throw notFound(`no route for ${modelPrefix}${rest}`);
   }
@@ -222,6 +246,8 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
 
   async function inferV2(request: IncomingMessage, response: ServerResponse, version: string | undefined) {
     if (version !== undefined && !model.versions().includes(version)) throw unknownVersion(version);
+    const type = mediaType(request);
+    if (!isV2MediaType(type)) throw unsupportedMediaType(type, v2MediaTypes);
     const body = await readBody(request, maxBodyBytes);
     const headerLength = binaryHeaderLength(request);
     const parsed = parseV2Request(body, headerLength);
@@ -307,9 +333,11 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
     sendJson(response, 200, JSON.stringify({ predictions: formatPredictions(results, signature) }));
   }
 
+  // Node's parser stops at this size; below it, long URLs and headers get 414 and 431 from `route`.
+  const parserOptions = { maxHeaderSize: 4 * maximumHeaderBytes };
   const server: Server = options.tls
-    ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handler)
-    : createHttpServer(handler);
+    ? createHttpsServer({ ...parserOptions, key: options.tls.key, cert: options.tls.cert }, handler)
+    : createHttpServer(parserOptions, handler);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -318,12 +346,8 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
       resolve();
     });
   });
-  // A misbehaving client connection must never take the server down.
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable)
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else socket.destroy();
-  });
+  // A misbehaving client connection must never take the server down; it gets a status and a reason.
+  server.on('clientError', answerMalformedRequest);
   const port = (server.address() as AddressInfo).port;
   const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `${options.tls ? 'https' : 'http'}://${shownHost}:${port}`;
@@ -335,7 +359,11 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
       return active;
     },
     async close(graceMs = 30_000) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      closing = true;
+      // Stop accepting, but leave open connections be (http.Server#close would drop the idle ones at
+      // once, resetting a request a client is sending on one): until in-flight requests end, each is
+      // answered with Connection: close.
+      const closed = new Promise<void>((resolve) => netServerClose.call(server, () => resolve()));
       if (active > 0) {
         await Promise.race([
           new Promise<void>((resolve) => {
@@ -345,6 +373,8 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
         ]);
       }
       server.closeAllConnections();
+      // http.Server#close also stops its connection-checking timer (the listener is closed already).
+      server.close();
       await closed;
     },
   };
@@ -383,6 +413,19 @@ function csvRows(text: string): unknown[] {
     );
 }
 
+/** A %-encoded path segment; a malformed escape is the client's 400, not a URIError. */
+function decodePathSegment(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new InferenceError(
+      400,
+      `malformed %-encoding in the path segment ${JSON.stringify(text.slice(0, 80))}`,
+      'invalid_request',
+    );
+  }
+}
+
 function unauthorized(response: ServerResponse): void {
   sendJson(response, 401, '{"error":"missing or wrong bearer token: send Authorization: Bearer <token>"}', [
     'WWW-Authenticate',
@@ -396,7 +439,7 @@ function notFound(message: string): InferenceError {
 
 function unknownModel(path: string): InferenceError {
   const name = path.slice('/v2/models/'.length).split('/')[0] ?? '';
-  return notFound(`unknown model '${decodeURIComponent(name)}'`);
+  return notFound(`unknown model '${decodePathSegment(name)}'`);
 }
 
 function unknownVersion(version: string): InferenceError {

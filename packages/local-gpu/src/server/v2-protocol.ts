@@ -11,6 +11,7 @@ import {
   datatypeInfo,
   decodeBinaryData,
   decodeJsonData,
+  describeValue,
   jsonData,
 } from './tensor-codec.js';
 
@@ -32,6 +33,8 @@ export function parseJson(text: string): unknown {
 export function parseV2Request(body: Buffer, headerLength?: number): InferenceRequest {
   let header: unknown;
   let binary: Buffer | undefined;
+  // A JSON value takes at least one byte: what the JSON could hold bounds a shape before allocation.
+  const jsonBytes = headerLength ?? body.length;
   if (headerLength === undefined) {
     header = parseJson(body.toString('utf8'));
   } else {
@@ -60,9 +63,11 @@ export function parseV2Request(body: Buffer, headerLength?: number): InferenceRe
     }
     const where = `input '${input.name}'`;
     const info = datatypeInfo(input.datatype, where);
-    const count = checkShape(input.shape, where);
+    const parameters = optionalObject(input.parameters, `${where}: "parameters"`);
+    const binarySize = parameters?.binary_data_size;
+    // Binary data is checked against its byte count before anything is allocated.
+    const count = checkShape(input.shape, where, binarySize === undefined ? jsonBytes : undefined);
     const shape = input.shape as number[];
-    const binarySize = (input.parameters as Record<string, unknown> | undefined)?.binary_data_size;
     if (binarySize !== undefined) {
       if (!binary)
         throw badRequest(`${where}: binary_data_size given, but the request is not a binary request`);
@@ -89,7 +94,7 @@ export function parseV2Request(body: Buffer, headerLength?: number): InferenceRe
       name: input.name,
       datatype: info.datatype,
       shape,
-      data: decodeJsonData(input.data, info, count, where),
+      data: decodeJsonData(input.data, info, count, where, Math.max(1, shape.length)),
     };
   });
   if (binary && binaryOffset !== binary.length) {
@@ -98,23 +103,54 @@ export function parseV2Request(body: Buffer, headerLength?: number): InferenceRe
     );
   }
   const request: InferenceRequest = { inputs };
-  if (typeof object.id === 'string') request.id = object.id;
-  const parameters = object.parameters as Record<string, unknown> | undefined;
-  if (parameters?.binary_data_output === true) request.binaryOutputs = true;
+  if (object.id !== undefined) {
+    if (typeof object.id !== 'string') {
+      throw badRequest(`expected "id" to be a string, got ${describeValue(object.id)}`);
+    }
+    request.id = object.id;
+  }
+  const parameters = optionalObject(object.parameters, '"parameters"');
+  const binaryOutputs = parameters?.binary_data_output;
+  if (binaryOutputs !== undefined && typeof binaryOutputs !== 'boolean') {
+    throw badRequest(
+      `expected parameters.binary_data_output to be a boolean, got ${describeValue(binaryOutputs)}`,
+    );
+  }
+  if (binaryOutputs === true) request.binaryOutputs = true;
   if (object.outputs !== undefined) {
     if (!Array.isArray(object.outputs)) throw badRequest('expected "outputs" to be an array of {name}');
     request.outputs = object.outputs.map((raw, position): RequestedOutput => {
       const output = raw as Record<string, unknown> | null;
-      if (typeof output?.name !== 'string')
+      if (typeof output !== 'object' || output === null || typeof output.name !== 'string')
         throw badRequest(`outputs[${position}]: expected {"name": string}`);
-      const binaryFlag = (output.parameters as Record<string, unknown> | undefined)?.binary_data;
+      const outputParameters = optionalObject(output.parameters, `outputs[${position}].parameters`);
+      if (outputParameters?.class_count !== undefined) {
+        throw badRequest(
+          `outputs[${position}].parameters.class_count: the classification extension is not served; ask for the output itself and take the top classes from it`,
+        );
+      }
+      const binaryFlag = outputParameters?.binary_data;
+      if (binaryFlag !== undefined && typeof binaryFlag !== 'boolean') {
+        throw badRequest(
+          `outputs[${position}].parameters.binary_data: expected a boolean, got ${describeValue(binaryFlag)}`,
+        );
+      }
       return {
         name: output.name,
-        binary: binaryFlag === undefined ? request.binaryOutputs === true : binaryFlag === true,
+        binary: binaryFlag === undefined ? request.binaryOutputs === true : binaryFlag,
       };
     });
   }
   return request;
+}
+
+/** An optional JSON object member: undefined when absent, a 400 naming `what` when not an object. */
+function optionalObject(value: unknown, what: string): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw badRequest(`expected ${what} to be an object, got ${describeValue(value)}`);
+  }
+  return value as Record<string, unknown>;
 }
 
 /** A V2 response body: JSON, or with binary outputs the JSON header and the bytes after it. */

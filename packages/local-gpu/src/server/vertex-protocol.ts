@@ -34,7 +34,13 @@ function rowsRequest(instances: unknown[], signature: ModelSignature): Inference
     }
     const perRow = rowDims.reduce((product, size) => product * size, 1);
     const values = instances.map((instance, index) => {
-      if (single) return instance;
+      // One input: an instance is its values, or (Vertex's named form) an object holding them by name.
+      if (single && !isPlainObject(instance)) return instance;
+      if (single && !(input.name in (instance as Record<string, unknown>))) {
+        throw badRequest(
+          `instances[${index}]: expected the values of input '${input.name}', or {"${input.name}": [...]}`,
+        );
+      }
       if (typeof instance !== 'object' || instance === null || Array.isArray(instance)) {
         throw badRequest(
           `instances[${index}]: expected an object with ${signature.inputs.map((entry) => `"${entry.name}"`).join(', ')}`,
@@ -59,10 +65,15 @@ function rowsRequest(instances: unknown[], signature: ModelSignature): Inference
       info,
       perRow * instances.length,
       `instances (input '${input.name}', ${perRow} values per instance)`,
+      1 + Math.max(1, rowDims.length),
     );
     return { name: input.name, datatype: input.datatype, shape: [instances.length, ...rowDims], data };
   });
   return { inputs };
+}
+
+function isPlainObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** `{"predictions": [...]}`: per row, the output's values (one output) or an object of them. */
