@@ -127,7 +127,7 @@ export function localGpu(settings: LocalGpuSettings = {}): LocalGpuBackend {
     {
       baseDirectory: process.cwd(),
       resolveRegistryModel:
-        parsed.resolveRegistryModel ?? ((reference) => models.resolve(reference.name, reference.version)),
+        parsed.resolveRegistryModel ?? ((reference) => models.load(reference.name, reference.version)),
       monitorDeployment: (spec, gauges) => {
         const monitor = monitoring.deployment(spec.name, { gauges });
         // A registered model carries its training data's statistics: drift is measured against them.

@@ -6,13 +6,14 @@ import { readModelSignature } from '../onnx/model-signature.js';
 import type { LoadedModel } from './model-version.js';
 
 /**
- * Resolves a registry reference (`{ name, version }`) to a local file. The local registry attaches one;
- * without it, registry references are refused with a clear message.
+ * Resolves a registry reference (`{ name, version }`) to a local file, or to the file and the bytes of
+ * it that were verified (then those bytes are served, not a second read). The local registry attaches
+ * one; without it, registry references are refused with a clear message.
  */
 export type RegistryModelResolver = (reference: {
   name: string;
   version: number | 'latest';
-}) => Promise<string>;
+}) => Promise<string | { path: string; bytes: Uint8Array }>;
 
 /**
  * Loads a deployment's model: a local path or `file://` URI (a file, or a folder holding one `.onnx`
@@ -23,8 +24,16 @@ export async function loadModel(
   reference: ModelReference,
   options: { baseDirectory: string; resolveRegistryModel?: RegistryModelResolver | undefined },
 ): Promise<LoadedModel> {
-  const file = await resolveModelFile(reference, options);
-  const bytes = new Uint8Array(await readFile(file));
+  let file: string;
+  let bytes: Uint8Array;
+  const resolved = 'uri' in reference ? undefined : await resolveRegistry(reference, options);
+  if (resolved && typeof resolved !== 'string') {
+    file = resolved.path;
+    bytes = resolved.bytes;
+  } else {
+    file = resolved ?? (await resolveModelFile(reference, options));
+    bytes = new Uint8Array(await readFile(file));
+  }
   return {
     reference: canonicalJson(reference),
     path: file,
@@ -42,8 +51,16 @@ export async function resolveModelFile(
   options: { baseDirectory: string; resolveRegistryModel?: RegistryModelResolver | undefined },
 ): Promise<string> {
   if ('uri' in reference) return findModelFile(localPath(reference.uri, options.baseDirectory));
+  const resolved = await resolveRegistry(reference, options);
+  return findModelFile(typeof resolved === 'string' ? resolved : resolved.path);
+}
+
+function resolveRegistry(
+  reference: Exclude<ModelReference, { uri: string }>,
+  options: { resolveRegistryModel?: RegistryModelResolver | undefined },
+): ReturnType<RegistryModelResolver> {
   if (!options.resolveRegistryModel) throw noRegistry(reference);
-  return findModelFile(await options.resolveRegistryModel(reference));
+  return options.resolveRegistryModel(reference);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { chmod, cp, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hashArtifact, listFiles } from './artifact-hash.js';
 import { blobPath, type RegistryPaths } from './registry-paths.js';
@@ -20,8 +20,10 @@ export interface StoredBlob {
 export async function storeBlob(paths: RegistryPaths, source: string): Promise<StoredBlob> {
   await mkdir(paths.incoming, { recursive: true });
   await mkdir(paths.blobs, { recursive: true });
+  await removeAbandonedCopies(paths.incoming);
   const isDirectory = (await stat(source)).isDirectory();
-  const incoming = join(paths.incoming, randomUUID());
+  // The writer's pid in the name tells a copy in progress from one a killed writer left.
+  const incoming = join(paths.incoming, `${process.pid}-${randomUUID()}`);
   try {
     await cp(source, incoming, { recursive: true, dereference: true });
     const { sha256, sizeBytes } = await hashArtifact(incoming);
@@ -43,6 +45,38 @@ export async function storeBlob(paths: RegistryPaths, source: string): Promise<S
     return { sha256, sizeBytes, path: target, isDirectory };
   } finally {
     await rm(incoming, { recursive: true, force: true });
+  }
+}
+
+/** Copies of unnamed writers older than this are taken as abandoned. */
+const abandonedAfterMs = 60 * 60 * 1000;
+
+/**
+ * Removes what registrations killed mid-copy left in `incoming`: copies named for a process that no
+ * longer runs (and unnamed ones over an hour old). A live writer's copies are left alone.
+ */
+export async function removeAbandonedCopies(incoming: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const entry of await readdir(incoming).catch(() => [] as string[])) {
+    const pid = Number(/^(\d+)-/.exec(entry)?.[1]);
+    const path = join(incoming, entry);
+    const abandoned = Number.isInteger(pid)
+      ? !processRuns(pid)
+      : Date.now() - ((await stat(path).catch(() => undefined))?.mtimeMs ?? Date.now()) > abandonedAfterMs;
+    if (!abandoned) continue;
+    await rm(path, { recursive: true, force: true });
+    removed.push(entry);
+  }
+  return removed;
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

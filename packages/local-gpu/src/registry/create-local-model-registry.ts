@@ -1,5 +1,5 @@
 import { readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import {
   type CallOptionsV1,
   type Lineage,
@@ -16,8 +16,9 @@ import { z } from 'zod';
 import { computeFeatureBaseline, type FeatureBaseline } from '../monitoring/feature-baseline.js';
 import { localPath } from '../training/local-path.js';
 import { listFiles } from './artifact-hash.js';
-import { currentBlobHash, storeBlob } from './blob-store.js';
+import { storeBlob } from './blob-store.js';
 import { registryPaths } from './registry-paths.js';
+import { readVerifiedModel, type VerifiedModel } from './verified-model-read.js';
 import { createVersion, listVersionNumbers, readVersion, type StoredVersion } from './version-store.js';
 
 /** Settings of the local model registry. */
@@ -57,6 +58,11 @@ export interface LocalModelRegistry extends ModelOperationsV1 {
    * unknown version and a non-retryable `BackendFailure` when the stored bytes no longer match.
    */
   resolve(name: string, version?: number | 'latest'): Promise<string>;
+  /**
+   * A version's model file and its bytes, read once and checked against the registered sha256 (what a
+   * deploy loads: the bytes verified are the bytes served). Throws as `resolve` does.
+   */
+  load(name: string, version?: number | 'latest'): Promise<VerifiedModel>;
   /** Registers a Completed job's model with its lineage (job, inputs, hyperparameters) and metrics. */
   registerJobModel(job: TrainingJobStatus, options: RegisterJobModelOptions): Promise<ModelVersion>;
 }
@@ -191,6 +197,10 @@ export function createLocalModelRegistry(
     },
 
     async resolve(name, version = 'latest') {
+      return (await registry.load(name, version)).path;
+    },
+
+    async load(name, version = 'latest') {
       const stored = await find(name, version);
       if (!stored) {
         throw new MlscaleError({
@@ -199,20 +209,16 @@ export function createLocalModelRegistry(
           message: `Model '${name}' ${version === 'latest' ? 'has no versions' : `has no version ${version}`} in ${paths.directory}.`,
         });
       }
-      const actual = await currentBlobHash(stored.uri);
-      if (actual !== stored.sha256) {
-        throw new MlscaleError({
-          code: 'BackendFailure',
-          retryable: false,
-          provider,
-          message: `Model '${name}' version ${stored.version} failed its integrity check: ${
-            actual === undefined
-              ? `its artifact ${stored.uri} is missing`
-              : `the sha256 of ${stored.uri} is now ${actual}`
-          }, but it was registered as ${stored.sha256}. The stored artifact was changed or damaged; register the model again.`,
-        });
-      }
-      return stored.modelFile ? join(stored.uri, ...stored.modelFile.split('/')) : stored.uri;
+      const verified = await readVerifiedModel(stored);
+      if (typeof verified === 'object') return verified;
+      throw new MlscaleError({
+        code: 'BackendFailure',
+        retryable: false,
+        provider,
+        message: `Model '${name}' version ${stored.version} failed its integrity check: ${
+          verified ?? `its artifact ${stored.uri} is missing`
+        }, but it was registered as ${stored.sha256}. The stored artifact was changed or damaged; register the model again.`,
+      });
     },
 
     async registerJobModel(job, optionsInput) {

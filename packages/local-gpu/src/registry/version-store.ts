@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { link, mkdir, readdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MlscaleError } from '@mlscale/core';
 import { readJsonFile } from '../training/write-file-atomically.js';
 
 /** A version's metadata as stored: `models/<name>/<version>.json`. */
@@ -66,11 +67,38 @@ export async function createVersion(
   throw new Error(`could not assign a version to '${name}' after ${maximumAttempts} attempts`);
 }
 
-/** One version's metadata, or `undefined`. */
-export function readVersion(
+/** One version's metadata, or `undefined`; a damaged file is a `BackendFailure` that names it. */
+export async function readVersion(
   modelsDirectory: string,
   name: string,
   version: number,
 ): Promise<StoredVersion | undefined> {
-  return readJsonFile<StoredVersion>(join(modelsDirectory, name, `${version}.json`));
+  const path = join(modelsDirectory, name, `${version}.json`);
+  let stored: unknown;
+  try {
+    stored = await readJsonFile<unknown>(path);
+  } catch (error) {
+    throw damaged(path, error instanceof Error ? error.message : String(error));
+  }
+  if (stored === undefined) return undefined;
+  const shape = stored as Partial<StoredVersion> | null;
+  if (
+    typeof shape !== 'object' ||
+    shape === null ||
+    typeof shape.uri !== 'string' ||
+    typeof shape.sha256 !== 'string' ||
+    shape.version !== version
+  ) {
+    throw damaged(path, 'it is not a version record (uri, sha256 and version)');
+  }
+  return stored as StoredVersion;
+}
+
+function damaged(path: string, reason: string): MlscaleError {
+  return new MlscaleError({
+    code: 'BackendFailure',
+    retryable: false,
+    provider: 'local',
+    message: `The registry file ${path} cannot be read: ${reason}. It is damaged; remove it (the version goes) or restore it.`,
+  });
 }

@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TrainingJobStatus } from '@mlscale/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +118,58 @@ describe('the local model registry', { timeout: 120_000 }, () => {
     await expect(registry.resolve('folder-model', version.version)).rejects.toMatchObject({
       code: 'BackendFailure',
     });
+  });
+
+  it('loads the bytes it verified: one read, checked against the registered sha256', async () => {
+    const version = await registry.register({ name: 'loaded', path: first });
+    const loaded = await registry.load('loaded', version.version);
+    expect(loaded.path).toBe(version.uri);
+    expect(Buffer.from(loaded.bytes).toString('utf8')).toBe('first model bytes');
+    expect(createHash('sha256').update(loaded.bytes).digest('hex')).toBe(version.sha256);
+    const folder = join(directory.path, 'loaded-folder');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'model.onnx'), 'folder model, loaded');
+    await writeFile(join(folder, 'notes.txt'), 'notes');
+    const folderVersion = await registry.register({ name: 'loaded-folder', path: folder });
+    const fromFolder = await registry.load('loaded-folder', folderVersion.version);
+    expect(fromFolder.path).toBe(join(folderVersion.uri, 'model.onnx'));
+    expect(Buffer.from(fromFolder.bytes).toString('utf8')).toBe('folder model, loaded');
+  });
+
+  it('removes the copies killed registrations left, and leaves a live writer’s alone', async () => {
+    const incoming = join(registry.root, 'blobs', 'incoming');
+    await mkdir(incoming, { recursive: true });
+    // A pid that ran and ended: a child process that has exited.
+    const ended = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    const deadPid = Number(ended.stdout.toString());
+    const abandoned = join(incoming, `${deadPid}-left-by-a-killed-registration`);
+    const live = join(incoming, `${process.pid}-being-copied`);
+    await writeFile(abandoned, 'x'.repeat(1024));
+    await writeFile(live, 'y');
+    await registry.register({ name: 'after-a-kill', path: first });
+    const left = await readdir(incoming);
+    expect(left).not.toContain(`${deadPid}-left-by-a-killed-registration`);
+    expect(left).toContain(`${process.pid}-being-copied`);
+    await rm(live);
+  });
+
+  it('names a damaged version file instead of failing with a parser error', async () => {
+    await registry.register({ name: 'truncated', path: first });
+    const file = join(registry.root, 'models', 'truncated', '1.json');
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, text.slice(0, 20));
+    const listing = async () => {
+      for await (const _version of registry.doList('truncated', {})) {
+        // Reading is enough.
+      }
+    };
+    await expect(listing()).rejects.toMatchObject({
+      code: 'BackendFailure',
+      message: expect.stringMatching(
+        /^The registry file .*truncated\/1\.json cannot be read: .*It is damaged/,
+      ),
+    });
+    await expect(registry.resolve('truncated', 1)).rejects.toMatchObject({ code: 'BackendFailure' });
   });
 
   it('validates what it is given', async () => {
