@@ -143,6 +143,84 @@ describe('one server, every protocol, for the reference model', () => {
     expect(maxDifference(JSON.parse(csv.text).predictions.flat(), expected)).toBeLessThan(1e-5);
   });
 
+  it('SageMaker /invocations answers in the type Accept asks for, and reads NPY and JSON Lines', async () => {
+    const input = referenceInput(4, 2);
+    const expected = await reference(input, 2);
+    const rows = [Array.from(input.subarray(0, 784)), Array.from(input.subarray(784))];
+    const csvBody = rows.map((row) => row.join(',')).join('\n');
+    // Batch Transform's way: CSV in, CSV out.
+    const csv = await post(`${url}/invocations`, csvBody, { 'content-type': 'text/csv', accept: 'text/csv' });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toBe('text/csv');
+    const csvValues = csv.text
+      .trim()
+      .split('\n')
+      .map((line) => line.split(',').map(Number));
+    expect(csvValues).toHaveLength(2);
+    expect(maxDifference(csvValues.flat(), expected)).toBeLessThan(1e-5);
+    // NumPy's float64 array in (numpy.save of a (2, 784) array), NPY out.
+    const values = Float64Array.from(input);
+    let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 784), }";
+    header = `${header.padEnd(Math.ceil((header.length + 11) / 64) * 64 - 11)}\n`;
+    const prefix = Buffer.from([
+      0x93,
+      0x4e,
+      0x55,
+      0x4d,
+      0x50,
+      0x59,
+      1,
+      0,
+      header.length & 0xff,
+      header.length >> 8,
+    ]);
+    const npyBody = Buffer.concat([prefix, Buffer.from(header, 'latin1'), Buffer.from(values.buffer)]);
+    const npy = await post(`${url}/invocations`, npyBody, {
+      'content-type': 'application/x-npy',
+      accept: 'application/x-npy',
+    });
+    expect(npy.status).toBe(200);
+    expect(npy.headers.get('content-type')).toBe('application/x-npy');
+    const answerHeaderLength = npy.bytes[8]! | (npy.bytes[9]! << 8);
+    const answerHeader = Buffer.from(npy.bytes.subarray(10, 10 + answerHeaderLength)).toString('latin1');
+    expect(answerHeader).toMatch(/^\{'descr': '<f4', 'fortran_order': False, 'shape': \(2, 10\), \} *\n$/);
+    expect((10 + answerHeaderLength) % 64).toBe(0);
+    const answered = new Float32Array(npy.bytes.slice(10 + answerHeaderLength).buffer);
+    expect(maxDifference(answered, expected)).toBeLessThan(1e-5);
+    // JSON Lines in and out, with the q-values of Accept honoured.
+    const lines = await post(`${url}/invocations`, rows.map((row) => JSON.stringify(row)).join('\n'), {
+      'content-type': 'application/jsonlines',
+      accept: 'text/csv;q=0.5, application/jsonlines',
+    });
+    expect(lines.status).toBe(200);
+    expect(lines.headers.get('content-type')).toBe('application/jsonlines');
+    const predictions = lines.text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as number[]);
+    expect(maxDifference(predictions.flat(), expected)).toBeLessThan(1e-5);
+    // What it cannot read or answer is refused, naming what it can.
+    const xml = await post(`${url}/invocations`, '<rows/>', { 'content-type': 'application/xml' });
+    expect(xml.status).toBe(415);
+    expect(JSON.parse(xml.text).error).toMatch(
+      /application\/json, text\/csv, application\/x-npy, application\/jsonlines/,
+    );
+    const png = await post(`${url}/invocations`, csvBody, {
+      'content-type': 'text/csv',
+      accept: 'image/png',
+    });
+    expect(png.status).toBe(406);
+    expect(JSON.parse(png.text).error).toMatch(
+      /ask for application\/json, text\/csv, application\/x-npy, application\/jsonlines/,
+    );
+    const v2AsCsv = await post(`${url}/invocations`, v2Body(input, 2), { accept: 'text/csv' });
+    expect(v2AsCsv.status).toBe(406);
+    const badNpy = await post(`${url}/invocations`, Buffer.from('not npy'), {
+      'content-type': 'application/x-npy',
+    });
+    expect(badNpy.status).toBe(400);
+  });
+
   it("SageMaker /invocations takes Triton's binary content type, with the JSON length in it", async () => {
     const input = referenceInput(8, 2);
     const header = Buffer.from(

@@ -7,12 +7,20 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, Server as NetServer } from 'node:net';
 import { InferenceError, type InferenceRequest } from '../deployments/inference-types.js';
+import type { ModelSignature } from '../onnx/model-signature.js';
 import { assertSafeBinding, createTokenCheck } from './access.js';
 import { mediaType, readBody, sendError, sendJson, unsupportedMediaType } from './http-io.js';
+import {
+  checkAnswerType,
+  chooseAnswerType,
+  formatInvocationAnswer,
+  type InvocationAnswerType,
+  parseInvocationBody,
+} from './invocation-formats.js';
 import { answerMalformedRequest, maximumHeaderBytes, maximumUrlBytes } from './malformed-requests.js';
 import type { ServedModel } from './served-model.js';
 import { formatV2Response, parseJson, parseV2Request } from './v2-protocol.js';
-import { formatPredictions, parseInstances } from './vertex-protocol.js';
+import { parseInstances } from './vertex-protocol.js';
 
 export interface InferenceServerOptions {
   model: ServedModel;
@@ -288,10 +296,13 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
     response.end(body);
   }
 
-  /** SageMaker's /invocations: V2 JSON or binary, instances, a bare array of rows, or CSV rows. */
+  /**
+   * SageMaker's /invocations: Triton's binary type and V2 JSON answered as V2; instances (JSON, a bare
+   * array of rows, CSV, JSON Lines, NPY) answered in the type `Accept` asks for.
+   */
   async function invocations(request: IncomingMessage, response: ServerResponse) {
     const body = await readBody(request, maxBodyBytes);
-    const contentType = String(request.headers['content-type'] ?? 'application/json');
+    const contentType = String(request.headers['content-type'] ?? '');
     const triton = tritonBinaryType.exec(contentType);
     if (triton || request.headers['inference-header-content-length'] !== undefined) {
       const headerLength = triton ? Number(triton[1]) : binaryHeaderLength(request);
@@ -300,15 +311,22 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
       noteAnswer(response, parsed, result.modelVersion);
       return writeV2(response, parsed, result, triton ? contentType : 'application/octet-stream');
     }
-    if (/^text\/csv/i.test(contentType)) return answerInstances(response, csvRows(body.toString('utf8')));
-    const parsed = parseJson(body.toString('utf8'));
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && 'inputs' in parsed) {
-      const v2 = parseV2Request(body);
-      const result = await model.infer(v2);
-      noteAnswer(response, v2, result.modelVersion);
-      return writeV2(response, v2, result, 'application/octet-stream');
+    const signature = servingSignature();
+    const answerType = chooseAnswerType(request.headers.accept);
+    const invocation = parseInvocationBody(body, mediaType(request), signature);
+    if (invocation.kind === 'v2') {
+      if (answerType !== 'application/json') {
+        throw new InferenceError(
+          406,
+          `a V2 request is answered in V2 JSON; Accept asks for ${answerType}`,
+          'not_acceptable',
+        );
+      }
+      const result = await model.infer(invocation.request);
+      noteAnswer(response, invocation.request, result.modelVersion);
+      return writeV2(response, invocation.request, result, 'application/octet-stream');
     }
-    return answerInstances(response, parsed);
+    return answerInstances(response, invocation.requests, signature, answerType);
   }
 
   async function predictInstances(request: IncomingMessage, response: ServerResponse) {
@@ -317,20 +335,37 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !('instances' in parsed)) {
       throw new InferenceError(400, 'expected {"instances": [...], "parameters"?: {...}}', 'invalid_request');
     }
-    return answerInstances(response, parsed);
+    const signature = servingSignature();
+    return answerInstances(response, parseInstances(parsed, signature), signature, 'application/json');
   }
 
-  async function answerInstances(response: ServerResponse, body: unknown) {
+  function servingSignature(): ModelSignature {
     const signature = model.signature();
     if (!signature) throw new InferenceError(503, 'no model version is serving', 'unavailable', 1);
-    const requests = parseInstances(body, signature);
+    return signature;
+  }
+
+  async function answerInstances(
+    response: ServerResponse,
+    requests: InferenceRequest[],
+    signature: ModelSignature,
+    answerType: InvocationAnswerType,
+  ) {
+    checkAnswerType(answerType, signature);
     const results = await Promise.all(requests.map((entry) => model.infer(entry)));
     const details = (response as ObservedResponse)[answerDetails];
     if (details && results[0]) {
       details.modelVersion = results[0].modelVersion;
       details.batchSize = requests.length;
     }
-    sendJson(response, 200, JSON.stringify({ predictions: formatPredictions(results, signature) }));
+    const answer = formatInvocationAnswer(results, signature, answerType);
+    response.writeHead(200, [
+      'Content-Type',
+      answerType,
+      'Content-Length',
+      String(Buffer.byteLength(answer)),
+    ]);
+    response.end(answer);
   }
 
   // Node's parser stops at this size; below it, long URLs and headers get 414 and 431 from `route`.
@@ -392,25 +427,6 @@ function binaryHeaderLength(request: IncomingMessage): number | undefined {
     );
   }
   return value;
-}
-
-function csvRows(text: string): unknown[] {
-  return text
-    .split(/\r?\n/)
-    .filter((line) => line.trim() !== '')
-    .map((line, index) =>
-      line.split(',').map((field) => {
-        const value = Number(field);
-        if (field.trim() === '' || Number.isNaN(value)) {
-          throw new InferenceError(
-            400,
-            `CSV line ${index + 1}: expected numbers, got ${JSON.stringify(field)}`,
-            'invalid_request',
-          );
-        }
-        return value;
-      }),
-    );
 }
 
 /** A %-encoded path segment; a malformed escape is the client's 400, not a URIError. */
