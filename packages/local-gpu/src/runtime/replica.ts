@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { ReplicaWorkerData, ReplicaWorkerMessage } from './replica-worker.js';
 import { replicaWorkerSource } from './replica-worker-source.js';
 import type { NumericArray } from './tensor-datatypes.js';
 
@@ -62,7 +63,7 @@ export function startReplica(options: ReplicaOptions): Promise<Replica> {
       model: options.model,
       executionProviders: options.executionProviders,
       intraOpThreads: options.intraOpThreads,
-    },
+    } satisfies ReplicaWorkerData,
   });
   const pending = new Map<number, Pending>();
   let nextId = 1;
@@ -148,7 +149,8 @@ export function startReplica(options: ReplicaOptions): Promise<Replica> {
         pending.delete(message.id);
         inFlightRows -= entry.rows;
         if (message.error !== undefined) entry.reject(new Error(message.error));
-        else entry.resolve({ outputs: message.outputs, computeMs: message.computeMs });
+        // The served datatypes are numeric, so onnxruntime answers typed arrays.
+        else entry.resolve({ outputs: message.outputs as WorkerTensor[], computeMs: message.computeMs });
         if (draining && pending.size === 0) drained?.();
       }
     });
@@ -174,8 +176,4 @@ export function startReplica(options: ReplicaOptions): Promise<Replica> {
   });
 }
 
-type WorkerMessage =
-  | { type: 'ready' }
-  | { type: 'failed'; message: string }
-  | { type: 'result'; id: number; outputs: WorkerTensor[]; computeMs: number; error?: undefined }
-  | { type: 'result'; id: number; error: string };
+type WorkerMessage = ReplicaWorkerMessage;
