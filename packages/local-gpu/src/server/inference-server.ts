@@ -18,6 +18,7 @@ import {
   parseInvocationBody,
 } from './invocation-formats.js';
 import { answerMalformedRequest, maximumHeaderBytes, maximumUrlBytes } from './malformed-requests.js';
+import { createRouteMatcher } from './route-table.js';
 import type { ServedModel } from './served-model.js';
 import { formatV2Response, parseJson, parseV2Request } from './v2-protocol.js';
 import { parseInstances } from './vertex-protocol.js';
@@ -81,7 +82,6 @@ const netServerClose = NetServer.prototype.close;
 const serverVersion = '0.1.0';
 const tritonBinaryType =
   /^application\/vnd\.(?:sagemaker|vertex-ai)-triton\.binary\+json;\s*json-header-size=(\d+)/i;
-const vertexPredictPath = /^\/v1\/projects\/[^/]+\/locations\/[^/]+\/endpoints\/[^/:]+:predict$/;
 
 /**
  * One HTTP(S) server for one model, on one port: the Open Inference Protocol (KServe V2, JSON and binary
@@ -93,7 +93,11 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
   assertSafeBinding(options.host, options.token, options.allowUnauthenticated);
   const authorized = createTokenCheck(options.token);
   const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
-  const modelPrefix = `/v2/models/${model.name}`;
+  const matchRoute = createRouteMatcher({
+    modelName: model.name,
+    predictRoute: options.predictRoute,
+    healthRoute: options.healthRoute,
+  });
   let active = 0;
   let idle: (() => void) | undefined;
   let closing = false;
@@ -149,54 +153,36 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
     }
     const query = url.indexOf('?');
     const path = query < 0 ? url : url.slice(0, query);
-    const method = request.method ?? 'GET';
-
-    // The hot path first: V2 infer on the model's own prefix.
-    if (method === 'POST' && path.startsWith(modelPrefix) && path.endsWith('/infer')) {
-      if (!authorized(request.headers.authorization)) return unauthorized(response);
-      const version = versionOf(path.slice(modelPrefix.length, -'/infer'.length));
-      return inferV2(request, response, version);
-    }
-    if (method === 'GET') {
-      if (path === '/v2/health/live') return sendJson(response, 200, '{"live":true}');
-      if (path === '/v2/health/ready') {
+    const matched = matchRoute(request.method ?? 'GET', path);
+    if (!matched.open && !authorized(request.headers.authorization)) return unauthorized(response);
+    if ('error' in matched) throw matched.error;
+    const { version } = matched;
+    if (version !== undefined && !model.versions().includes(version)) throw unknownVersion(version);
+    switch (matched.name) {
+      case 'infer':
+        return inferV2(request, response, version);
+      case 'serverLive':
+        return sendJson(response, 200, '{"live":true}');
+      case 'serverReady': {
         const ready = model.ready();
         return sendJson(response, ready ? 200 : 503, ready ? '{"ready":true}' : '{"ready":false}');
       }
-      if (path === '/ping' || (options.healthRoute !== undefined && path === options.healthRoute)) {
+      case 'ping':
         // SageMaker: 200 with an empty body once ready.
         response.writeHead(model.ready() ? 200 : 503, ['Content-Length', '0']);
         response.end();
         return;
-      }
-    }
-    if (!authorized(request.headers.authorization)) return unauthorized(response);
-
-    if (method === 'POST') {
-      if (path === '/invocations') return invocations(request, response);
-      if (path.startsWith('/endpoints/') && path.endsWith('/invocations')) {
-        const name = decodePathSegment(path.slice('/endpoints/'.length, -'/invocations'.length));
-        if (name !== model.name)
-          throw notFound(`endpoint '${name}' is not served here; this server serves '${model.name}'`);
+      case 'invocations':
         return invocations(request, response);
-      }
-      if (
-        (options.predictRoute !== undefined && path === options.predictRoute) ||
-        vertexPredictPath.test(path)
-      ) {
+      case 'predict':
         return predictInstances(request, response);
-      }
-      if (path.startsWith('/v2/models/') && path.endsWith('/infer')) throw unknownModel(path);
-    }
-    if (method === 'GET') {
-      if (path === '/v2') {
+      case 'serverMetadata':
         return sendJson(
           response,
           200,
           JSON.stringify({ name: 'mlscale', version: serverVersion, extensions: ['binary_tensor_data'] }),
         );
-      }
-      if (path === '/metrics') {
+      case 'metrics': {
         const text = await model.metrics.text();
         response.writeHead(200, [
           'Content-Type',
@@ -207,33 +193,13 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
         response.end(text);
         return;
       }
-      if (path.startsWith(modelPrefix) && !path.endsWith('/infer')) {
-        const rest = path.slice(modelPrefix.length);
-        if (rest.endsWith('/ready')) {
-          const version = versionOf(rest.slice(0, -'/ready'.length));
-          if (version !== undefined && !model.versions().includes(version)) throw unknownVersion(version);
-          const ready = model.ready(version);
-          return sendJson(response, ready ? 200 : 503, JSON.stringify({ name: model.name, ready }));
-        }
-        const version = versionOf(rest);
-        if (rest === '' || version !== undefined) return metadata(response, version);
+      case 'modelMetadata':
+        return metadata(response, version);
+      case 'modelReady': {
+        const ready = model.ready(version);
+        return sendJson(response, ready ? 200 : 503, JSON.stringify({ name: model.name, ready }));
       }
-      if (path.startsWith('/v2/models/') && !path.startsWith(modelPrefix)) throw unknownModel(path);
     }
-    if (knownPath(path)) {
-      throw new InferenceError(405, `method ${method} is not allowed on ${path}`, 'method_not_allowed');
-    }
-    throw notFound(
-      `no route ${method} ${path}; expected /v2/..., /ping, /invocations, /endpoints/{name}/invocations, /v1/...:predict or /metrics`,
-    );
-  }
-
-  function versionOf(rest: string): string | undefined {
-    if (rest === '') return undefined;
-    if (rest.startsWith('/versions/') && rest.indexOf('/', '/versions/'.length) < 0) {
-      return decodePathSegment(rest.slice('/versions/'.length));
-    }
-    throw notFound(`no route for ${modelPrefix}${rest}`);
   }
 
   function metadata(response: ServerResponse, version: string | undefined) {
@@ -253,7 +219,6 @@ export async function startInferenceServer(options: InferenceServerOptions): Pro
   }
 
   async function inferV2(request: IncomingMessage, response: ServerResponse, version: string | undefined) {
-    if (version !== undefined && !model.versions().includes(version)) throw unknownVersion(version);
     const type = mediaType(request);
     if (!isV2MediaType(type)) throw unsupportedMediaType(type, v2MediaTypes);
     const body = await readBody(request, maxBodyBytes);
@@ -429,19 +394,6 @@ function binaryHeaderLength(request: IncomingMessage): number | undefined {
   return value;
 }
 
-/** A %-encoded path segment; a malformed escape is the client's 400, not a URIError. */
-function decodePathSegment(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    throw new InferenceError(
-      400,
-      `malformed %-encoding in the path segment ${JSON.stringify(text.slice(0, 80))}`,
-      'invalid_request',
-    );
-  }
-}
-
 function unauthorized(response: ServerResponse): void {
   sendJson(response, 401, '{"error":"missing or wrong bearer token: send Authorization: Bearer <token>"}', [
     'WWW-Authenticate',
@@ -453,22 +405,6 @@ function notFound(message: string): InferenceError {
   return new InferenceError(404, message, 'not_found');
 }
 
-function unknownModel(path: string): InferenceError {
-  const name = path.slice('/v2/models/'.length).split('/')[0] ?? '';
-  return notFound(`unknown model '${decodePathSegment(name)}'`);
-}
-
 function unknownVersion(version: string): InferenceError {
   return notFound(`unknown model version '${version}'`);
-}
-
-function knownPath(path: string): boolean {
-  return (
-    path === '/v2' ||
-    path.startsWith('/v2/') ||
-    path === '/ping' ||
-    path === '/invocations' ||
-    path === '/metrics' ||
-    path.startsWith('/endpoints/')
-  );
 }
