@@ -10,6 +10,7 @@ import {
 import type { ModelSignature } from '../onnx/model-signature.js';
 import type { DeviceSelection, ProviderProbe } from '../runtime/device-selection.js';
 import { selectDevice } from '../runtime/device-selection.js';
+import { type GrpcInferenceServer, startGrpcInferenceServer } from '../server/grpc-server.js';
 import {
   type AnsweredRequest,
   type InferenceServer,
@@ -78,6 +79,8 @@ export interface DeploymentRuntime extends ServedModel {
   /** The phase in mlscale's terms, for reconcile to compare with the record. */
   observe(): RuntimeObservation;
   readonly url: string;
+  /** The gRPC server's `host:port` (`providerOptions.local.grpcPort`); undefined when none serves. */
+  readonly grpcUrl: string | undefined;
   /** HTTP requests the server is handling now. */
   readonly activeRequests: number;
   /**
@@ -247,6 +250,25 @@ export async function createDeploymentRuntime(
     await state.stable.version.close();
     throw error;
   }
+  let grpcServer: GrpcInferenceServer | undefined;
+  if (options.grpcPort !== undefined) {
+    try {
+      grpcServer = await startGrpcInferenceServer({
+        model: served,
+        host: options.host ?? '127.0.0.1',
+        port: options.grpcPort,
+        token: options.token,
+        allowUnauthenticated: options.allowUnauthenticated,
+        tls: options.tls,
+        maxMessageBytes: options.maxBodyBytes,
+        observer: telemetry,
+      });
+    } catch (error) {
+      await server.close(0);
+      await state.stable.version.close();
+      throw error;
+    }
+  }
 
   /** Batching and autoscaling apply to whichever version ends up serving. */
   const configureInPlace = (spec: DeploymentSpec) => {
@@ -311,6 +333,9 @@ export async function createDeploymentRuntime(
     get url() {
       return server.url;
     },
+    get grpcUrl() {
+      return grpcServer?.url;
+    },
     get activeRequests() {
       return server.activeRequests;
     },
@@ -318,6 +343,7 @@ export async function createDeploymentRuntime(
       runtimeStatus(state, {
         name,
         url: server.url,
+        grpcUrl: grpcServer?.url,
         createdAt,
         autoscaling: autoscaler.policy,
         lastScaling: autoscaler.lastDecision,
@@ -367,7 +393,7 @@ export async function createDeploymentRuntime(
         const open = versions();
         dispatch({ type: 'closing' });
         autoscaler.stop();
-        await server.close();
+        await Promise.all([server.close(), grpcServer?.close()]);
         await Promise.all(open.map((version) => version.close()));
         dispatch({ type: 'closed' });
       })();

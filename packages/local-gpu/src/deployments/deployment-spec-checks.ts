@@ -50,6 +50,7 @@ export function checkDeploymentSpec(
 const fixedServerOptions = [
   'host',
   'port',
+  'grpcPort',
   'token',
   'allowUnauthenticated',
   'tls',

@@ -8,6 +8,11 @@ export const localDeploymentOptionsSchema = z
     host: z.string().min(1).optional(),
     /** Port; 0 (default) picks a free one (read it from the status's endpoint). */
     port: z.number().int().min(0).max(65535).optional(),
+    /**
+     * Also serve the Open Inference Protocol over gRPC on this port (0 picks a free one; read it from the
+     * status's `details.grpc.url`). Absent: no gRPC server, so no second port is opened unasked.
+     */
+    grpcPort: z.number().int().min(0).max(65535).optional(),
     /** Bearer token every route but health requires. */
     token: z.string().min(16, 'expected a token of at least 16 characters').optional(),
     /**

@@ -61,6 +61,8 @@ export function observeRuntime(state: RuntimeState): RuntimeObservation {
 export interface RuntimeStatusSources {
   name: string;
   url: string;
+  /** The gRPC server's `host:port`, when one serves. */
+  grpcUrl?: string | undefined;
   createdAt: Date;
   /** The policy the autoscaler runs, if any. */
   autoscaling: AutoscalingPolicy | null;
@@ -112,6 +114,7 @@ export function runtimeStatus(state: RuntimeState, sources: RuntimeStatusSources
       inputs: stable.version.model.signature.inputs,
       outputs: stable.version.model.signature.outputs,
       batchable: stable.version.model.signature.batchable,
+      ...(sources.grpcUrl ? { grpc: { url: sources.grpcUrl } } : {}),
       // GPU figures come from nvidia-smi on /metrics (nv_gpu_*) when serving on CUDA; never invented.
       gpuMetrics: stable.device.used === 'cuda' ? 'nv_gpu_* on /metrics' : 'absent: serving on CPU',
       ...(sources.lastScaling ? { lastScaling: sources.lastScaling } : {}),
