@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { closestName } from './commands/closest-name.js';
 import { type Command, type CommandContext, exitCodes, processContext } from './commands/command-context.js';
 
 /** A command and its one-line summary, for `mlscale help`. */
@@ -55,9 +57,16 @@ export async function main(argv: string[], context: CommandContext): Promise<num
     context.stdout.write(`${await usage()}\n`);
     return name === undefined ? exitCodes.usage : exitCodes.ok;
   }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    context.stdout.write(`mlscale ${await packageVersion()}\n`);
+    return exitCodes.ok;
+  }
   const command = await findCommand(name);
   if (!command) {
-    context.stderr.write(`mlscale: unknown command '${name}'\n\n${await usage()}\n`);
+    const suggestion = closestName(name, Object.keys(await allCommands()));
+    context.stderr.write(
+      `mlscale: unknown command '${name}'${suggestion ? `; did you mean '${suggestion}'?` : ''}\n\n${await usage()}\n`,
+    );
     return exitCodes.usage;
   }
   return command(rest, context);
@@ -70,17 +79,27 @@ export async function main(argv: string[], context: CommandContext): Promise<num
  */
 function runAsProcess(): void {
   const controller = new AbortController();
+  let received: 'SIGTERM' | 'SIGINT' | undefined;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
       if (controller.signal.aborted) {
         process.stderr.write(`mlscale: received ${signal} again; still draining in-flight requests\n`);
         return;
       }
+      received = signal;
       controller.abort(new Error(`received ${signal}`));
     });
   }
   main(process.argv.slice(2), processContext(controller.signal)).then(
-    (code) => {
+    (finished) => {
+      // A command a signal ended (after draining, or after recording what was in flight) says so, as
+      // shells expect: 128 + the signal's number.
+      const code =
+        received === undefined
+          ? finished
+          : received === 'SIGINT'
+            ? exitCodes.interrupted
+            : exitCodes.terminated;
       process.exitCode = code;
       // Servers and workers are closed by now; nothing left over (a keep-alive socket) may hold the exit.
       setTimeout(() => process.exit(code), 500).unref();
@@ -90,6 +109,12 @@ function runAsProcess(): void {
       process.exit(exitCodes.failed);
     },
   );
+}
+
+/** This package's version, from its package.json (one folder above `src/` and `dist/`). */
+async function packageVersion(): Promise<string> {
+  const text = await readFile(new URL('../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
 }
 
 // Imported (by tests) it only defines; run as `mlscale` it runs.

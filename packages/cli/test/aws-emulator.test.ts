@@ -75,7 +75,7 @@ deployments:
     const status = JSON.parse((await run(['status', '--json'])).stdout) as {
       resources: { state: string; replicas: string }[];
     };
-    expect(status.resources[0]).toMatchObject({ state: 'InService', replicas: '2/2' });
+    expect(status.resources[0]).toMatchObject({ state: 'InService', replicas: { ready: 2, desired: 2 } });
 
     const prediction = await run(
       ['predict', 'mnist-sagemaker', '--data', '-', '--json'],

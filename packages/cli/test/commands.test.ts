@@ -39,12 +39,14 @@ describe('read commands against the file backend', () => {
       /mnist-classifier\s+deployment\s+test\s+InService\s+1\/1\s+file:\/\/mnist-classifier/,
     );
     const statusJson = JSON.parse((await runInProcess(['status', '--json'], { cwd })).stdout) as {
-      resources: { name: string; state: string }[];
+      resources: { name: string; state: string; replicas?: unknown }[];
     };
     expect(statusJson.resources.map((row) => `${row.name} ${row.state}`)).toEqual([
       'train-mnist Completed',
       'mnist-classifier InService',
     ]);
+    // Numbers as numbers, for scripts.
+    expect(statusJson.resources[1]?.replicas).toEqual({ ready: 1, desired: 1 });
     const watch = await runInProcess(['status', '--watch', '--count', '2', '--interval', '50ms', '--json'], {
       cwd,
     });
@@ -414,5 +416,31 @@ ${extra}`;
     const missing = await runInProcess(['plan'], { cwd: project('', 'notes.txt') });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('No config file');
+  });
+});
+
+describe('conventions scripts and people expect', () => {
+  it("prints its version, suggests the command or option meant, and keeps Terraform's plan codes", async () => {
+    const version = await runInProcess(['--version'], { cwd: tmpdir(), dispatch: true });
+    expect(version.code).toBe(0);
+    const { version: packageVersion } = JSON.parse(
+      readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
+    expect(version.stdout).toBe(`mlscale ${packageVersion}\n`);
+    const typo = await runInProcess(['aply'], { cwd: tmpdir(), dispatch: true });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("unknown command 'aply'; did you mean 'apply'?");
+    const far = await runInProcess(['frobnicate'], { cwd: tmpdir(), dispatch: true });
+    expect(far.stderr).not.toContain('did you mean');
+    const option = await runInProcess(['plan', '--detailed-exitcod'], { cwd: tmpdir() });
+    expect(option.code).toBe(2);
+    expect(option.stderr).toContain('Did you mean --detailed-exitcode?');
+    // With --detailed-exitcode, any error is 1 (a missing or bad config file too), changes are 2.
+    const empty = mkdtempSync(join(tmpdir(), 'mlscale-no-config-'));
+    directories.push(empty);
+    expect((await runInProcess(['plan'], { cwd: empty })).code).toBe(2);
+    expect((await runInProcess(['plan', '--detailed-exitcode'], { cwd: empty })).code).toBe(1);
+    const cwd = project(fileConfig);
+    expect((await runInProcess(['plan', '--detailed-exitcode'], { cwd })).code).toBe(2);
   });
 });

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { BackendResolver } from '../src/backends/backend-pool.js';
+import { main } from '../src/bin.js';
 import type { CommandContext } from '../src/commands/command-context.js';
 import { scriptedCommands } from '../src/commands/scripted-commands.js';
 
@@ -20,6 +21,8 @@ export async function runInProcess(
     resolveBackend?: BackendResolver;
     stdinIsTty?: boolean;
     polling?: CommandContext['polling'];
+    /** Through `mlscale`'s own dispatcher (`main`), as the command line does: `--version`, unknown commands. */
+    dispatch?: boolean;
   },
 ): Promise<InProcessResult> {
   let stdout = '';
@@ -35,6 +38,7 @@ export async function runInProcess(
     ...(options.resolveBackend ? { resolveBackend: options.resolveBackend } : {}),
     ...(options.polling ? { polling: options.polling } : {}),
   };
+  if (options.dispatch) return { code: await main(args, context), stdout, stderr };
   const [name, ...rest] = args;
   const command = scriptedCommands[name ?? ''];
   if (!command) throw new Error(`no command ${name}`);

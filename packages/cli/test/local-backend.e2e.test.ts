@@ -63,7 +63,7 @@ describe('the local backend (onnxruntime on this machine)', () => {
     // A softmax: ten probabilities adding up to one.
     expect(body.outputs[0]?.data.reduce((sum, value) => sum + value, 0)).toBeCloseTo(1, 4);
     child.kill('SIGINT');
-    expect(await exited).toBe(0);
+    expect(await exited).toBe(130);
     expect(output).toContain('Stopping local deployments.');
     await expect(fetch(`${url}/v2/health/ready`)).rejects.toThrow();
   }, 90_000);

@@ -47,7 +47,7 @@ deployments:
 
   // A new value of the secret is a change: plan shows it (sealed), apply rolls it out.
   const plan = record(await run(['plan', '--json', '--detailed-exitcode'], rotated));
-  expect(plan.code).toBe(3);
+  expect(plan.code).toBe(2);
   const changes = (JSON.parse(plan.stdout) as { changes: { changes: { path: string; after: string }[] }[] })
     .changes[0]!.changes;
   expect(changes.map((change) => change.path)).toEqual(['environment.API_TOKEN']);

@@ -17,7 +17,7 @@ describe.skipIf(!built)('mlscale serve as a process', () => {
   writeFileSync(join(folder, 'digits.onnx'), referenceMlp());
   afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
-  it('prints its URL, serves, and exits 0 after draining on SIGTERM', async () => {
+  it('prints its URL, serves, and exits 143 (128 + SIGTERM) after draining on SIGTERM', async () => {
     const child = spawn(process.execPath, [bin, 'serve', 'digits.onnx', '--port', '0'], {
       cwd: folder,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -38,7 +38,7 @@ describe.skipIf(!built)('mlscale serve as a process', () => {
       const exited = once(child, 'exit');
       child.kill('SIGTERM');
       const [code] = (await exited) as [number];
-      expect(code).toBe(0);
+      expect(code).toBe(143);
       expect(stderr).toContain('draining in-flight requests');
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
@@ -65,7 +65,7 @@ describe.skipIf(!built)('mlscale serve as a process', () => {
       child.kill('SIGTERM');
       const [code, signal] = (await exited) as [number | null, string | null];
       expect(signal).toBeNull();
-      expect(code).toBe(0);
+      expect(code).toBe(143);
       expect(stderr).toContain('received SIGTERM again; still draining in-flight requests');
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');

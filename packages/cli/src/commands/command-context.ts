@@ -33,8 +33,12 @@ export const exitCodes = {
   failed: 1,
   /** Bad usage or an invalid config file. */
   usage: 2,
-  /** `plan --detailed-exitcode`: the plan has changes. */
-  changes: 3,
+  /** `plan --detailed-exitcode`: the plan has changes (Terraform's code; errors are then 1). */
+  changes: 2,
+  /** Ended by SIGINT (Ctrl-C), after draining: 128 + 2. */
+  interrupted: 130,
+  /** Ended by SIGTERM, after draining: 128 + 15. */
+  terminated: 143,
 } as const;
 
 /** A context over the real process. */

@@ -1,6 +1,7 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { MlscaleError, redact, redactText } from '@mlscale/core';
 import { colorEnabled, type Palette, palette } from '../output/terminal.js';
+import { closestName } from './closest-name.js';
 import { type Command, type CommandContext, exitCodes } from './command-context.js';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
@@ -82,7 +83,7 @@ export function defineCommand<Options extends OptionsConfig>(
     'Examples:',
     ...definition.examples.map((example) => `  ${example}`),
     '',
-    'Exit codes: 0 ok, 1 failed, 2 usage or invalid config, 3 plan has changes (plan --detailed-exitcode).',
+    'Exit codes: 0 ok, 1 failed, 2 usage or invalid config (with plan --detailed-exitcode: 2 changes, 1 any error), 130 after Ctrl-C, 143 after SIGTERM.',
   ].join('\n');
 
   const command = async (args: string[], context: CommandContext): Promise<number> => {
@@ -91,8 +92,13 @@ export function defineCommand<Options extends OptionsConfig>(
     try {
       parsed = parseArgs({ args, options, allowPositionals: true, strict: true }) as typeof parsed;
     } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(message)?.[1];
+      const suggestion = unknown?.startsWith('--')
+        ? closestName(unknown.slice(2), Object.keys(options))
+        : undefined;
       context.stderr.write(
-        `mlscale ${definition.name}: ${error instanceof Error ? error.message : String(error)}\nRun 'mlscale ${definition.name} --help' for usage.\n`,
+        `mlscale ${definition.name}: ${message}${suggestion ? `\nDid you mean --${suggestion}?` : ''}\nRun 'mlscale ${definition.name} --help' for usage.\n`,
       );
       return exitCodes.usage;
     }

@@ -3,7 +3,7 @@ import { renderPlan } from '../output/render-plan.js';
 import { computePlan } from '../plan/compute-plan.js';
 import { readState } from '../state/state-store.js';
 import { exitCodes } from './command-context.js';
-import { defineCommand, listValues } from './define-command.js';
+import { defineCommand, listValues, reportError } from './define-command.js';
 import { openProject } from './open-project.js';
 import { loadPriceOverride } from './price-option.js';
 
@@ -15,12 +15,12 @@ export const planCommand = defineCommand({
   optionHelp: [
     '  -t, --target NAME       only this deployment or job (and what it depends on); repeatable',
     '      --destroy           plan removing everything instead',
-    '      --detailed-exitcode exit 3 when the plan has changes, 0 when none',
+    "      --detailed-exitcode Terraform's codes: 2 when the plan has changes, 0 when none, 1 on any error",
     '      --prices FILE       JSON of hourly prices overriding the shipped table ({"aws": {"ml.g5.xlarge": 1.2}})',
   ],
   examples: [
     'mlscale plan',
-    'mlscale plan --env prod --detailed-exitcode   # in CI: 3 means drift',
+    'mlscale plan --env prod --detailed-exitcode   # in CI: 2 means drift',
     'mlscale plan --json | jq .summary',
   ],
   options: {
@@ -30,42 +30,54 @@ export const planCommand = defineCommand({
     prices: { type: 'string' },
   },
   async run({ values, context, output }) {
-    const project = await openProject(values, context);
+    const detailed = values['detailed-exitcode'] === true;
     try {
-      const { config } = project;
-      const state = await readState(config.directory, config.project, config.environment);
-      const targets = listValues(values.target);
-      const prices = await loadPriceOverride(values.prices, context, config.pricing);
-      const plan = await computePlan({
-        config,
-        state,
-        pool: project.pool,
-        destroy: values.destroy === true,
-        ...(targets.length ? { targets } : {}),
-        ...(prices ? { prices } : {}),
-        ...(context.signal ? { signal: context.signal } : {}),
-      });
-      if (output.json) output.result({ ok: true, file: config.path, ...plan });
-      else {
-        output.line(
-          output.color.bold(
-            `mlscale plan: ${basename(config.path)}, project ${config.project}${config.environment ? `, environment ${config.environment}` : ''}`,
-          ),
-        );
-        output.line();
-        output.line(renderPlan(plan, output.color));
-        if (plan.changes.some((row) => row.provider === 'local' && row.kind === 'deployment')) {
-          // The local backend's servers belong to the process that runs them.
+      return await planAndShow();
+    } catch (error) {
+      if (!detailed) throw error;
+      // Terraform's contract: 0 no changes, 1 any error (a bad config file too), 2 changes.
+      reportError(error, output, context);
+      return exitCodes.failed;
+    }
+
+    async function planAndShow(): Promise<number> {
+      const project = await openProject(values, context);
+      try {
+        const { config } = project;
+        const state = await readState(config.directory, config.project, config.environment);
+        const targets = listValues(values.target);
+        const prices = await loadPriceOverride(values.prices, context, config.pricing);
+        const plan = await computePlan({
+          config,
+          state,
+          pool: project.pool,
+          destroy: values.destroy === true,
+          ...(targets.length ? { targets } : {}),
+          ...(prices ? { prices } : {}),
+          ...(context.signal ? { signal: context.signal } : {}),
+        });
+        if (output.json) output.result({ ok: true, file: config.path, ...plan });
+        else {
           output.line(
-            output.color.dim(
-              'Local deployments live inside the `mlscale apply` process that serves them: a plan from another process does not see them.',
+            output.color.bold(
+              `mlscale plan: ${basename(config.path)}, project ${config.project}${config.environment ? `, environment ${config.environment}` : ''}`,
             ),
           );
+          output.line();
+          output.line(renderPlan(plan, output.color));
+          if (plan.changes.some((row) => row.provider === 'local' && row.kind === 'deployment')) {
+            // The local backend's servers belong to the process that runs them.
+            output.line(
+              output.color.dim(
+                'Local deployments live inside the `mlscale apply` process that serves them: a plan from another process does not see them.',
+              ),
+            );
+          }
         }
+        return detailed && plan.hasChanges ? exitCodes.changes : exitCodes.ok;
+      } finally {
+        await project.close();
       }
-      return values['detailed-exitcode'] && plan.hasChanges ? exitCodes.changes : exitCodes.ok;
-    } finally {
-      await project.close();
     }
   },
 });

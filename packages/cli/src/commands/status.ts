@@ -11,7 +11,8 @@ interface StatusRow {
   name: string;
   backend: string;
   state: string;
-  replicas?: string;
+  /** Numbers, so `--json` consumers compare them without parsing. */
+  replicas?: { ready: number; desired: number };
   endpoint?: string;
   detail?: string;
 }
@@ -75,7 +76,7 @@ export const statusCommand = defineCommand({
                   row.kind,
                   row.backend,
                   paintState(row.state, output.color),
-                  row.replicas ?? '-',
+                  row.replicas ? `${row.replicas.ready}/${row.replicas.desired}` : '-',
                   row.endpoint ?? row.detail ?? '',
                 ]),
               )
@@ -116,7 +117,7 @@ async function collect(project: OpenProject, signal: AbortSignal | undefined): P
         rows.push({
           ...base,
           state: status.state,
-          replicas: `${status.replicas.ready}/${status.replicas.desired}`,
+          replicas: { ready: status.replicas.ready, desired: status.replicas.desired },
           ...(status.endpoint ? { endpoint: status.endpoint.url } : {}),
           ...(status.stateReason ? { detail: status.stateReason } : {}),
         });
