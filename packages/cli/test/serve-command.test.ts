@@ -1,5 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -99,6 +100,28 @@ describe('mlscale serve', () => {
     expect(await exit).toBe(0);
     expect(written.stderr).toContain('draining in-flight requests');
     await expect(fetch(`${url}/v2/health/live`)).rejects.toThrow();
+  });
+
+  it('with --grpc-port, also serves gRPC and prints its address', async () => {
+    const { context, written, terminate } = testContext(folder);
+    const exit = createServeCommand()(['Digits Model.onnx', '--port', '0', '--grpc-port', '0'], context);
+    const line = await waitForLine(written);
+    const grpcUrl = line.grpcUrl as string;
+    expect(grpcUrl).toMatch(/^127\.0\.0\.1:\d+$/);
+    const port = Number(grpcUrl.split(':')[1]);
+    const reachable = () =>
+      new Promise<boolean>((resolve) => {
+        const socket = connect(port, '127.0.0.1');
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () => resolve(false));
+      });
+    expect(await reachable()).toBe(true);
+    terminate();
+    expect(await exit).toBe(0);
+    expect(await reachable()).toBe(false);
   });
 
   it('as a container, reads the model and routes from the platform variables', async () => {

@@ -28,6 +28,7 @@ Options:
       --host HOST             address to bind (default 127.0.0.1, or 0.0.0.0 as a container; any but
                               loopback needs --token or --allow-unauthenticated)
       --port PORT             port (default 8080; 0 picks a free one)
+      --grpc-port PORT        also serve the Open Inference Protocol over gRPC on this port (0 picks one)
       --replicas N            worker threads, each with its own onnxruntime session (default 1)
       --max-batch-size N      rows merged into one inference (default 32; 1 turns batching off)
       --max-queue-delay-ms MS how long a batch waits for more requests (default 2)
@@ -40,8 +41,8 @@ Options:
                               authentication (also MLSCALE_ALLOW_UNAUTHENTICATED=1)
   -h, --help                  this help
 
-Once serving, it prints one JSON line on stdout: {"url": ..., "model": ..., "device": ...}.
-SIGTERM or Ctrl-C drains in-flight requests, then exits 0.
+Once serving, it prints one JSON line on stdout: {"url": ..., "grpcUrl"?: ..., "model": ..., "device": ...}.
+SIGTERM or Ctrl-C drains in-flight requests, then exits 143 or 130 (128 + the signal).
 
 Examples:
   mlscale serve model.onnx
@@ -52,6 +53,7 @@ const options = {
   name: { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },
+  'grpc-port': { type: 'string' },
   replicas: { type: 'string' },
   'max-batch-size': { type: 'string' },
   'max-queue-delay-ms': { type: 'string' },
@@ -124,7 +126,7 @@ export function createServeCommand(dependencies: ServeDependencies = {}): Comman
       const runtime = backend.deployments.runtime(spec.name)!;
       const status = runtime.status();
       context.stdout.write(
-        `${JSON.stringify({ url: runtime.url, model: plan.spec.name, path: plan.modelPath, replicas: status.replicas.ready, device: status.device })}\n`,
+        `${JSON.stringify({ url: runtime.url, ...(runtime.grpcUrl ? { grpcUrl: runtime.grpcUrl } : {}), model: plan.spec.name, path: plan.modelPath, replicas: status.replicas.ready, device: status.device })}\n`,
       );
       dependencies.onServing?.(backend);
       await waitForAbort(context.signal);
@@ -176,6 +178,7 @@ export async function servePlan(
     integer('port') ??
     integer('SAGEMAKER_BIND_TO_PORT', numberFrom(env.SAGEMAKER_BIND_TO_PORT ?? env.AIP_HTTP_PORT)) ??
     8080;
+  const grpcPort = integer('grpc-port');
   const tlsKey = values['tls-key'];
   const tlsCert = values['tls-cert'];
   if ((tlsKey === undefined) !== (tlsCert === undefined))
@@ -204,6 +207,7 @@ export async function servePlan(
         // As a container (no MODEL: the platform put it there) the platform must reach the port.
         host: (values.host as string | undefined) ?? (model ? '127.0.0.1' : '0.0.0.0'),
         port,
+        ...(grpcPort === undefined ? {} : { grpcPort }),
         device,
         ...(token ? { token } : {}),
         ...(tls ? { tls } : {}),
