@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** The two kinds of resources the file declares. */
 export type ResourceKind = 'deployment' | 'trainingJob';
 
@@ -57,3 +59,35 @@ export function emptyState(project: string, environment: string | undefined): St
     inFlight: [],
   };
 }
+
+/** What a state file must hold to be read (a hand-edited or damaged one is named, never guessed at). */
+export const stateDocumentSchema = z.object({
+  version: z.literal(1),
+  project: z.string(),
+  environment: z.string().nullable(),
+  serial: z.number().int().min(0),
+  updatedAt: z.string(),
+  resources: z.record(
+    z.string(),
+    z.object({
+      kind: z.enum(['deployment', 'trainingJob']),
+      name: z.string(),
+      backend: z.string(),
+      provider: z.string(),
+      specHash: z.string(),
+      spec: z.unknown(),
+      appliedAt: z.string(),
+    }),
+  ),
+  inFlight: z.array(
+    z.object({
+      kind: z.enum(['deployment', 'trainingJob']),
+      name: z.string(),
+      backend: z.string(),
+      action: z.string(),
+      specHash: z.string(),
+      startedAt: z.string(),
+      pid: z.number().int(),
+    }),
+  ),
+});

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MlscaleError, redact, sleep } from '@mlscale/core';
+import { MlscaleError, redact } from '@mlscale/core';
 import {
   emptyState,
   type InFlightOperation,
@@ -10,7 +9,9 @@ import {
   resourceKey,
   type StateDocument,
   type StateResource,
+  stateDocumentSchema,
 } from './state-document.js';
+import { acquireStateLock, type LockOwner } from './state-lock.js';
 
 /** Where state lives for a project and environment. */
 export function statePath(directory: string, project: string, environment: string | undefined): string {
@@ -25,17 +26,21 @@ export async function readState(
 ): Promise<StateDocument> {
   const path = statePath(directory, project, environment);
   if (!existsSync(path)) return emptyState(project, environment);
+  let problem: string;
   try {
-    const document = JSON.parse(await readFile(path, 'utf8')) as StateDocument;
-    if (document.version !== 1) throw new Error(`unknown version ${String(document.version)}`);
-    return document;
+    const parsed = stateDocumentSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
+    if (parsed.success) return parsed.data as StateDocument;
+    problem = parsed.error.issues
+      .slice(0, 5)
+      .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+      .join('; ');
   } catch (error) {
-    throw new MlscaleError({
-      code: 'Conflict',
-      message: `State file ${path} is unreadable (${error instanceof Error ? error.message : String(error)}); restore it from a backup or remove it and re-import by applying.`,
-      cause: error,
-    });
+    problem = error instanceof Error ? error.message : String(error);
   }
+  throw new MlscaleError({
+    code: 'Conflict',
+    message: `State file ${path} is damaged (${problem}). mlscale left it as it is: fix it by hand, restore it from a backup, or move it aside to start from an empty state (plan then reads each resource from its backend).`,
+  });
 }
 
 /** A locked, writable state: every change is written through at once (a kill loses nothing recorded). */
@@ -54,13 +59,6 @@ export interface StateSession {
   close(): Promise<void>;
 }
 
-interface LockOwner {
-  pid: number;
-  host: string;
-  command: string;
-  since: string;
-}
-
 /** Takes the lock (stealing one left by a dead process on this host) and opens the state for writing. */
 export async function openStateSession(
   directory: string,
@@ -71,8 +69,16 @@ export async function openStateSession(
 ): Promise<StateSession & { staleLockFrom?: LockOwner }> {
   const path = statePath(directory, project, environment);
   await mkdir(join(directory, '.mlscale', 'state'), { recursive: true });
-  const staleLockFrom = await acquireLock(`${path}.lock`, command, options);
-  const document = await readState(directory, project, environment);
+  const lockPath = `${path}.lock`;
+  const staleLockFrom = await acquireStateLock(lockPath, command, options);
+  let document: StateDocument;
+  try {
+    document = await readState(directory, project, environment);
+  } catch (error) {
+    // A state that cannot be read is left as it is, and so is nobody's lock.
+    await rm(lockPath, { force: true });
+    throw error;
+  }
   // Writes are chained: parallel operations record their steps one after another, never interleaved.
   let chain: Promise<void> = Promise.resolve();
   const write = () => {
@@ -121,59 +127,4 @@ export async function openStateSession(
       await rm(`${path}.lock`, { force: true });
     },
   };
-}
-
-async function acquireLock(
-  lockPath: string,
-  command: string,
-  options: { lockTimeoutMs?: number; signal?: AbortSignal },
-): Promise<LockOwner | undefined> {
-  const owner: LockOwner = { pid: process.pid, host: hostname(), command, since: new Date().toISOString() };
-  const deadline = Date.now() + (options.lockTimeoutMs ?? 0);
-  let stale: LockOwner | undefined;
-  for (;;) {
-    try {
-      const handle = await open(lockPath, 'wx');
-      await handle.writeFile(JSON.stringify(owner));
-      await handle.close();
-      return stale;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = await readLockOwner(lockPath);
-    if (holder && holder.host === owner.host && !processAlive(holder.pid)) {
-      // A killed apply left its lock; its in-flight operations are in the state and are resumed.
-      stale = holder;
-      await rm(lockPath, { force: true });
-      continue;
-    }
-    // Like Terraform's -lock-timeout: wait for the holder to finish, up to the deadline.
-    if (Date.now() < deadline) {
-      await sleep(Math.min(500, Math.max(1, deadline - Date.now())), options.signal);
-      continue;
-    }
-    throw new MlscaleError({
-      code: 'Conflict',
-      message: holder
-        ? `State is locked by '${holder.command}' (pid ${holder.pid} on ${holder.host}, since ${holder.since}). Wait for it to finish (or pass --lock-timeout), or remove ${lockPath} if that process is gone.`
-        : `State is locked (${lockPath}). Remove the file if no mlscale command is running.`,
-    });
-  }
-}
-
-async function readLockOwner(lockPath: string): Promise<LockOwner | undefined> {
-  try {
-    return JSON.parse(await readFile(lockPath, 'utf8')) as LockOwner;
-  } catch {
-    return undefined;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
