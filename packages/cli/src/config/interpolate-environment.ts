@@ -1,4 +1,5 @@
 import type { SpecIssue } from '@mlscale/core';
+import { isPlainObject } from './plain-object.js';
 
 /** `${env:NAME}` or `${env:NAME:-fallback}`. */
 const reference = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
@@ -40,17 +41,6 @@ export function interpolateEnvironment(
     return item;
   };
   return { value: walk(value, []), issues };
-}
-
-/**
- * Whether `item` is plain data (an object literal, or parsed YAML/JSON). Anything else — a class instance
- * a TypeScript config passes through, such as gRPC channel credentials or an Azure token credential — is
- * kept as it is: rebuilding it as a plain object would drop its prototype and break it.
- */
-function isPlainObject(item: unknown): item is Record<string, unknown> {
-  if (item === null || typeof item !== 'object') return false;
-  const prototype = Object.getPrototypeOf(item);
-  return prototype === Object.prototype || prototype === null;
 }
 
 /** `deployments[0].model.uri` from `['deployments', 0, 'model', 'uri']`. */

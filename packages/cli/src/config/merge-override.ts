@@ -1,3 +1,5 @@
+import { isPlainObject } from './plain-object.js';
+
 /**
  * Merges an environment's override into a resource: objects merge key by key, arrays and scalars
  * replace, and `null` removes the field (so `autoscaling: null` turns autoscaling off in that environment).
@@ -12,8 +14,4 @@ export function mergeOverride(base: unknown, override: unknown): unknown {
     else result[key] = merged;
   }
   return result;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
