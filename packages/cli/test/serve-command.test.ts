@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../src/bin.js';
 import type { CommandContext } from '../src/commands/command-context.js';
 import { createServeCommand, nameFromPath } from '../src/commands/serve.js';
+import { runInProcess } from './in-process.js';
 
 /** A context writing into strings, with an AbortController standing in for SIGTERM. */
 function testContext(cwd: string, env: Record<string, string> = {}) {
@@ -122,6 +123,38 @@ describe('mlscale serve', () => {
     terminate();
     expect(await exit).toBe(0);
     expect(await reachable()).toBe(false);
+  });
+
+  it('predict --url sends a request to a running server with no config file', async () => {
+    const { context, written, terminate } = testContext(folder);
+    const exit = createServeCommand()(['Digits Model.onnx', '--port', '0'], context);
+    const { url } = (await waitForLine(written)) as { url: string };
+    const viaName = await runInProcess(['predict', 'digits-model', '--url', url, '--data', '-', '--json'], {
+      cwd: folder,
+      input: body,
+    });
+    expect(viaName.code, viaName.stderr).toBe(0);
+    const answer = JSON.parse(viaName.stdout) as {
+      modelName: string;
+      outputs: { shape: number[]; data: number[] }[];
+    };
+    expect(answer.modelName).toBe('digits-model');
+    expect(answer.outputs[0]?.shape).toEqual([1, 10]);
+    expect(answer.outputs[0]?.data.reduce((sum, value) => sum + value, 0)).toBeCloseTo(1, 4);
+    const viaFullUrl = await runInProcess(
+      ['predict', '--url', `${url}/v2/models/digits-model/infer`, '--data', '-'],
+      { cwd: folder, input: body },
+    );
+    expect(viaFullUrl.code).toBe(0);
+    expect(viaFullUrl.stdout).toMatch(/^model digits-model \(version 1\)\nprobabilities FP32 \[1, 10\]: \[/);
+    const unknown = await runInProcess(['predict', 'other', '--url', url, '--data', '-'], {
+      cwd: folder,
+      input: body,
+    });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("answered 404: unknown model 'other'");
+    terminate();
+    expect(await exit).toBe(0);
   });
 
   it('as a container, reads the model and routes from the platform variables', async () => {
