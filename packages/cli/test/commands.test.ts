@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInMemoryBackend } from '@mlscale/core/test';
@@ -442,5 +442,47 @@ describe('conventions scripts and people expect', () => {
     expect((await runInProcess(['plan', '--detailed-exitcode'], { cwd: empty })).code).toBe(1);
     const cwd = project(fileConfig);
     expect((await runInProcess(['plan', '--detailed-exitcode'], { cwd })).code).toBe(2);
+  });
+});
+
+describe('a saved plan', () => {
+  it('is applied as reviewed, without asking, and refused once the file or the state moved on', async () => {
+    const cwd = project(fileConfig);
+    const saved = await runInProcess(['plan', '--out', 'release.plan'], { cwd });
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(saved.stdout).toContain(
+      "Saved the plan to release.plan: 'mlscale apply release.plan' applies exactly this.",
+    );
+    const file = JSON.parse(readFileSync(join(cwd, 'release.plan'), 'utf8')) as {
+      format: string;
+      fingerprints: string[];
+    };
+    expect(file.format).toBe('mlscale-plan');
+    expect(file.fingerprints).toHaveLength(2);
+    expect(statSync(join(cwd, 'release.plan')).mode & 0o777).toBe(0o600);
+    // Not a terminal and no --yes: a saved plan was reviewed already.
+    const applied = await runInProcess(['apply', 'release.plan'], { cwd });
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('Apply complete');
+    // The state moved on (serial): the same plan again is stale.
+    const again = await runInProcess(['apply', 'release.plan'], { cwd });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(
+      /Saved plan release\.plan is stale: the state changed since \(serial \d+ then, \d+ now\)\. Nothing was changed/,
+    );
+    // A plan made now, then a change to the file: stale too, naming the row.
+    expect((await runInProcess(['plan', '--out', 'next.plan'], { cwd })).code).toBe(0);
+    writeFileSync(
+      join(cwd, 'mlscale.yaml'),
+      fileConfig.replace('model: { uri: ./model.onnx }', 'model: { uri: ./model.onnx }\n    replicas: 2'),
+    );
+    const changed = await runInProcess(['apply', 'next.plan'], { cwd });
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toMatch(
+      /is stale: deployment 'mnist-classifier' would now be 'update', not as reviewed/,
+    );
+    const notAPlan = await runInProcess(['apply', 'mlscale.yaml'], { cwd });
+    expect(notAPlan.code).toBe(2);
+    expect(notAPlan.stderr).toMatch(/mlscale\.yaml is not a saved plan/);
   });
 });

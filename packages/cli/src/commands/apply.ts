@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { converge } from './converge.js';
 import { defineCommand, listValues } from './define-command.js';
 
@@ -5,7 +6,7 @@ import { defineCommand, listValues } from './define-command.js';
 export const applyCommand = defineCommand({
   name: 'apply',
   summary: 'Converge the backends to the file: create, update, roll out, replace and destroy as planned.',
-  usage: 'mlscale apply [--yes] [--env NAME] [--target NAME]... [--json]',
+  usage: 'mlscale apply [--yes] [--env NAME] [--target NAME]... [--json]  |  mlscale apply PLAN_FILE',
   optionHelp: [
     '  -y, --yes           apply without asking (required when not run from a terminal)',
     '  -t, --target NAME   only this deployment or job (and what it depends on); repeatable',
@@ -22,6 +23,7 @@ export const applyCommand = defineCommand({
     'mlscale apply',
     'mlscale apply --env prod --yes          # in CI',
     'mlscale apply --target mnist-classifier --yes',
+    'mlscale apply release.plan              # a plan saved by plan --out: applied if still exactly it',
   ],
   options: {
     yes: { type: 'boolean', short: 'y', default: false },
@@ -32,6 +34,14 @@ export const applyCommand = defineCommand({
     prices: { type: 'string' },
     'no-serve': { type: 'boolean', default: false },
   },
-  run: ({ values, context, output }) =>
-    converge({ mode: 'apply', values, targets: listValues(values.target), context, output }),
+  maxPositionals: 1,
+  run: ({ values, positionals, context, output }) =>
+    converge({
+      mode: 'apply',
+      values,
+      targets: listValues(values.target),
+      context,
+      output,
+      ...(positionals[0] ? { savedPlanPath: resolve(context.cwd, positionals[0]) } : {}),
+    }),
 });

@@ -5,6 +5,7 @@ import { renderPlan } from '../output/render-plan.js';
 import { isCi } from '../output/terminal.js';
 import { applyPlan } from '../plan/apply-plan.js';
 import { computePlan, type Plan } from '../plan/compute-plan.js';
+import { readSavedPlan, staleReason } from '../plan/saved-plan.js';
 import { openStateSession } from '../state/state-store.js';
 import { type CommandContext, exitCodes } from './command-context.js';
 import type { CommandOutput } from './define-command.js';
@@ -26,6 +27,8 @@ export interface ConvergeOptions {
   targets: string[];
   context: CommandContext;
   output: CommandOutput;
+  /** A plan saved by `plan --out`: applied without asking, only if planning again gives exactly it. */
+  savedPlanPath?: string;
 }
 
 /**
@@ -50,6 +53,10 @@ export async function converge(options: ConvergeOptions): Promise<number> {
   const timeoutMs = values.timeout ? parseDuration(values.timeout) : undefined;
   const parallelism = parseParallelism(values.parallelism);
   const lockTimeoutMs = values['lock-timeout'] ? parseDuration(values['lock-timeout']) : 0;
+  const saved = options.savedPlanPath ? await readSavedPlan(options.savedPlanPath) : undefined;
+  if (saved && options.targets.length > 0) {
+    throw new MlscaleError({ code: 'InvalidSpec', message: 'A saved plan is applied whole: drop --target.' });
+  }
   const project = await openProject(values, context, onEvent);
   try {
     const { config } = project;
@@ -86,6 +93,15 @@ export async function converge(options: ConvergeOptions): Promise<number> {
       output.line(renderPlan(plan, output.color));
       output.line();
 
+      if (saved) {
+        const stale = staleReason(saved, plan, session.document.serial);
+        if (stale) {
+          throw new MlscaleError({
+            code: 'Conflict',
+            message: `Saved plan ${basename(options.savedPlanPath ?? '')} is stale: ${stale}. Nothing was changed; run 'mlscale plan --out FILE' again and review it.`,
+          });
+        }
+      }
       const settled = (row: (typeof plan.changes)[number]) =>
         row.action === 'unchanged' &&
         row.liveState === (row.kind === 'deployment' ? 'InService' : 'Completed');
@@ -96,7 +112,8 @@ export async function converge(options: ConvergeOptions): Promise<number> {
         if (output.json) output.result({ ok: true, plan, results: [] });
         return exitCodes.ok;
       }
-      if (!values.yes) {
+      // A saved plan was reviewed when it was made.
+      if (!values.yes && !saved) {
         if (!context.stdin.isTTY || isCi(context)) {
           output.note(
             `mlscale ${mode}: refusing to ${mode === 'destroy' ? 'destroy' : 'apply'} without --yes when not run from a terminal.`,

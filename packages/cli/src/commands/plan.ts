@@ -1,6 +1,8 @@
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
+import { MlscaleError } from '@mlscale/core';
 import { renderPlan } from '../output/render-plan.js';
 import { computePlan } from '../plan/compute-plan.js';
+import { writeSavedPlan } from '../plan/saved-plan.js';
 import { readState } from '../state/state-store.js';
 import { exitCodes } from './command-context.js';
 import { defineCommand, listValues, reportError } from './define-command.js';
@@ -11,10 +13,11 @@ import { loadPriceOverride } from './price-option.js';
 export const planCommand = defineCommand({
   name: 'plan',
   summary: 'Show what apply would change (read from each backend) and what it would cost.',
-  usage: 'mlscale plan [--env NAME] [--target NAME]... [--detailed-exitcode] [--json]',
+  usage: 'mlscale plan [--env NAME] [--target NAME]... [--out FILE] [--detailed-exitcode] [--json]',
   optionHelp: [
     '  -t, --target NAME       only this deployment or job (and what it depends on); repeatable',
     '      --destroy           plan removing everything instead',
+    "  -o, --out FILE          save the plan (no secrets in it) for 'mlscale apply FILE' to apply as reviewed",
     "      --detailed-exitcode Terraform's codes: 2 when the plan has changes, 0 when none, 1 on any error",
     '      --prices FILE       JSON of hourly prices overriding the shipped table ({"aws": {"ml.g5.xlarge": 1.2}})',
   ],
@@ -22,11 +25,13 @@ export const planCommand = defineCommand({
     'mlscale plan',
     'mlscale plan --env prod --detailed-exitcode   # in CI: 2 means drift',
     'mlscale plan --json | jq .summary',
+    'mlscale plan --out release.plan && mlscale apply release.plan   # apply exactly what was reviewed',
   ],
   options: {
     target: { type: 'string', short: 't', multiple: true },
     destroy: { type: 'boolean', default: false },
     'detailed-exitcode': { type: 'boolean', default: false },
+    out: { type: 'string', short: 'o' },
     prices: { type: 'string' },
   },
   async run({ values, context, output }) {
@@ -56,6 +61,15 @@ export const planCommand = defineCommand({
           ...(prices ? { prices } : {}),
           ...(context.signal ? { signal: context.signal } : {}),
         });
+        if (values.out !== undefined) {
+          if (values.destroy) {
+            throw new MlscaleError({
+              code: 'InvalidSpec',
+              message: "--out saves plans for 'mlscale apply FILE'; a destroy plan is not applied that way.",
+            });
+          }
+          await writeSavedPlan(resolve(context.cwd, values.out), plan, state.serial);
+        }
         if (output.json) output.result({ ok: true, file: config.path, ...plan });
         else {
           output.line(
@@ -65,6 +79,12 @@ export const planCommand = defineCommand({
           );
           output.line();
           output.line(renderPlan(plan, output.color));
+          if (values.out !== undefined) {
+            output.line();
+            output.line(
+              `Saved the plan to ${values.out}: 'mlscale apply ${values.out}' applies exactly this.`,
+            );
+          }
           if (plan.changes.some((row) => row.provider === 'local' && row.kind === 'deployment')) {
             // The local backend's servers belong to the process that runs them.
             output.line(
