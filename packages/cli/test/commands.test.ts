@@ -47,6 +47,18 @@ describe('read commands against the file backend', () => {
     ]);
     // Numbers as numbers, for scripts.
     expect(statusJson.resources[1]?.replicas).toEqual({ ready: 1, desired: 1 });
+    // One resource, its whole status.
+    const one = await runInProcess(['status', 'mnist-classifier', '--json'], { cwd });
+    expect(one.code).toBe(0);
+    expect(JSON.parse(one.stdout)).toMatchObject({
+      kind: 'deployment',
+      backend: 'test',
+      status: { name: 'mnist-classifier', state: 'InService', replicas: { ready: 1, desired: 1 } },
+    });
+    const oneText = await runInProcess(['status', 'train-mnist'], { cwd });
+    expect(oneText.stdout).toMatch(/^trainingJob train-mnist \(backend test\)\n {2}name: train-mnist\n/);
+    expect(oneText.stdout).toContain('  state: Completed');
+    expect((await runInProcess(['status', 'nope'], { cwd })).code).toBe(2);
     const watch = await runInProcess(['status', '--watch', '--count', '2', '--interval', '50ms', '--json'], {
       cwd,
     });

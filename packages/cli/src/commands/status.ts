@@ -3,7 +3,8 @@ import { renderTable } from '../output/render-table.js';
 import { readState } from '../state/state-store.js';
 import { exitCodes } from './command-context.js';
 import { parseDuration } from './converge.js';
-import { defineCommand } from './define-command.js';
+import { type CommandOutput, defineCommand } from './define-command.js';
+import { findResource } from './find-resource.js';
 import { type OpenProject, openProject } from './open-project.js';
 
 interface StatusRow {
@@ -21,21 +22,29 @@ interface StatusRow {
 export const statusCommand = defineCommand({
   name: 'status',
   summary: 'Show the live state of the deployments and training jobs in the file.',
-  usage: 'mlscale status [--env NAME] [--watch [--interval 5s] [--count N]] [--json]',
+  usage: 'mlscale status [NAME] [--env NAME] [--watch [--interval 5s] [--count N]] [--json]',
   optionHelp: [
     '  -w, --watch         refresh until Ctrl-C',
     '      --interval DUR  time between refreshes (default 5s)',
     '      --count N       stop after N refreshes (with --watch)',
   ],
-  examples: ['mlscale status', 'mlscale status --env prod --watch', 'mlscale status --json'],
+  examples: [
+    'mlscale status',
+    'mlscale status mnist-classifier          # one resource, its whole status',
+    'mlscale status --env prod --watch',
+    'mlscale status --json',
+  ],
   options: {
     watch: { type: 'boolean', short: 'w', default: false },
     interval: { type: 'string' },
     count: { type: 'string' },
   },
-  async run({ values, context, output }) {
+  maxPositionals: 1,
+  async run({ values, positionals, context, output }) {
     const project = await openProject(values, context);
     try {
+      if (positionals[0] !== undefined)
+        return await describeOne(project, positionals[0], context.signal, output);
       const intervalMs = parseDuration(values.interval ?? '5s');
       const count =
         values.count === undefined ? (values.watch ? Number.POSITIVE_INFINITY : 1) : Number(values.count);
@@ -89,6 +98,30 @@ export const statusCommand = defineCommand({
     }
   },
 });
+
+/** `status NAME`: one deployment's or job's whole status, as the backend reports it. */
+async function describeOne(
+  project: OpenProject,
+  name: string,
+  signal: AbortSignal | undefined,
+  output: CommandOutput,
+): Promise<number> {
+  const resource = findResource(project.config, name);
+  const client = await project.pool.client(resource.backend);
+  const options = signal ? { signal } : {};
+  const status =
+    resource.kind === 'deployment' ? await client.get(name, options) : await client.job(name, options);
+  if (output.json) output.result({ kind: resource.kind, backend: resource.backend, status });
+  else {
+    output.line(output.color.bold(`${resource.kind} ${name} (backend ${resource.backend})`));
+    for (const [field, value] of Object.entries(redact(status) as unknown as Record<string, unknown>)) {
+      if (value === undefined) continue;
+      const shown = typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+      output.line(`  ${field}: ${shown}`);
+    }
+  }
+  return status.state === 'Failed' ? exitCodes.failed : exitCodes.ok;
+}
 
 async function collect(project: OpenProject, signal: AbortSignal | undefined): Promise<StatusRow[]> {
   const { config, pool } = project;
