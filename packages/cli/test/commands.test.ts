@@ -498,3 +498,40 @@ describe('a saved plan', () => {
     expect(notAPlan.stderr).toMatch(/mlscale\.yaml is not a saved plan/);
   });
 });
+
+describe("a backend's settings errors", () => {
+  it('point at the file, line and column, as the rest of the config errors do', async () => {
+    const cwd = project(`backends:
+  aws:
+    region: 5
+    bogus: true
+deployments:
+  - name: mnist-classifier
+    model: { uri: ./model.onnx }
+`);
+    const plan = await runInProcess(['plan'], { cwd });
+    expect(plan.code).toBe(2);
+    expect(plan.stderr).toContain("Invalid settings of backend 'aws' (aws):");
+    expect(plan.stderr).toContain('mlscale.yaml:3:13: backends.aws.region: expected string, received number');
+    expect(plan.stderr).toContain('mlscale.yaml:4:12: backends.aws.bogus: unknown field "bogus"');
+  });
+});
+
+describe('a model file that is not there', () => {
+  it('is a conflict in the plan, and apply sends nothing', async () => {
+    const cwd = project(fileConfig.replace('./model.onnx', './missing.onnx'));
+    const plan = await runInProcess(['plan', '--json'], { cwd });
+    const row = (
+      JSON.parse(plan.stdout) as { changes: { name: string; action: string; reason?: string }[] }
+    ).changes.find((change) => change.name === 'mnist-classifier');
+    expect(row).toMatchObject({
+      action: 'conflict',
+      reason: `its model file ${join(cwd, 'missing.onnx')} does not exist`,
+    });
+    const apply = await runInProcess(['apply', '--yes'], { cwd });
+    expect(apply.code).toBe(1);
+    expect(
+      existsSync(join(cwd, 'cloud.json')) ? readFileSync(join(cwd, 'cloud.json'), 'utf8') : '',
+    ).not.toContain('mnist-classifier');
+  });
+});

@@ -8,6 +8,7 @@ import {
   type MlscaleEvent,
 } from '@mlscale/core';
 import type { ConfiguredBackend, MlscaleConfig } from '../config/load-config.js';
+import { locatedSettingsError } from './backend-settings-error.js';
 import { resolveBackend } from './resolve-backend.js';
 
 /** Builds a backend from its config entry; tests swap in their own. */
@@ -44,19 +45,23 @@ export function createBackendPool(options: BackendPoolOptions): BackendPool {
       if (!client) {
         const entry = config.backends.get(backendName);
         if (!entry) return Promise.reject(new Error(`No backend named '${backendName}' in ${config.path}.`));
-        client = resolver(entry, config.directory).then((backend) =>
-          createMlscale({
-            backend,
-            audit,
-            actor: options.actor ?? safeUserName(),
-            ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-            // Local and test backends settle in seconds; clouds keep core's gentler default.
-            ...(options.polling
-              ? { polling: options.polling }
-              : ['local', 'file', 'memory'].includes(entry.provider)
-                ? { polling: { minDelayMs: 100, maxDelayMs: 1000 } }
-                : {}),
-          }),
+        client = resolver(entry, config.directory).then(
+          (backend) =>
+            createMlscale({
+              backend,
+              audit,
+              actor: options.actor ?? safeUserName(),
+              ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+              // Local and test backends settle in seconds; clouds keep core's gentler default.
+              ...(options.polling
+                ? { polling: options.polling }
+                : ['local', 'file', 'memory'].includes(entry.provider)
+                  ? { polling: { minDelayMs: 100, maxDelayMs: 1000 } }
+                  : {}),
+            }),
+          (error: unknown) => {
+            throw locatedSettingsError(error, config, entry);
+          },
         );
         // A failed build is not cached: the next call tries again and reports its own error.
         client.catch(() => clients.delete(backendName));

@@ -18,6 +18,7 @@ import {
 import { formatPath, interpolateEnvironment } from './interpolate-environment.js';
 import { mergeOverride } from './merge-override.js';
 import { findConfigFile, type RawConfigFile, readConfigFile } from './read-config-file.js';
+import type { SourceLocator } from './source-locator.js';
 
 /** A backend the file names, with the settings its factory gets. */
 export interface ConfiguredBackend {
@@ -44,6 +45,8 @@ export interface MlscaleConfig {
   /** Training jobs first, then deployments, each in file order. */
   resources: ConfiguredResource[];
   pricing: PricingOverride | undefined;
+  /** Where a field is written in the file (YAML and JSON; a TypeScript config has no positions). */
+  locate: SourceLocator;
 }
 
 export interface LoadConfigOptions {
@@ -187,6 +190,7 @@ export function resolveConfig(raw: RawConfigFile, options: LoadConfigOptions): M
     backends,
     resources,
     pricing: file.pricing,
+    locate: raw.locate,
   };
 }
 

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import {
   type DeploymentSpec,
   type DeploymentStatus,
@@ -302,11 +304,25 @@ async function refusal(
   action: PlanAction,
 ): Promise<Pick<PlannedChange, 'action' | 'reason'> | undefined> {
   if (resource.kind !== 'deployment' || !['create', 'update', 'rollout', 'replace'].includes(action)) return;
+  // A model file the deploy would read is there, unless a training job of this file writes it first.
+  if (resource.dependsOn.length === 0) {
+    const missing = localModelFiles(resource.spec).find((path) => !existsSync(path));
+    if (missing) return { action: 'conflict', reason: `its model file ${missing} does not exist` };
+  }
   const { backend } = await pool.client(resource.backend);
   const issues = backend.deployments.validateSpec?.(resource.spec) ?? [];
   if (issues.length === 0) return;
   const list = issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
   return { action: 'conflict', reason: `the ${backend.provider} backend refuses it: ${list}` };
+}
+
+/** The local files (paths, `file://` URIs) a deployment's models name. */
+function localModelFiles(spec: DeploymentSpec): string[] {
+  return [spec.model, ...(spec.traffic ?? []).map((entry) => entry.model)].flatMap((model) => {
+    if (!('uri' in model)) return [];
+    if (model.uri.startsWith('file://')) return [fileURLToPath(model.uri)];
+    return /^[a-z][a-z0-9+.-]*:\/\//i.test(model.uri) ? [] : [model.uri];
+  });
 }
 
 async function destroyRow(
