@@ -78,6 +78,9 @@ export async function main(argv: string[], context: CommandContext): Promise<num
  * only acknowledged.
  */
 function runAsProcess(): void {
+  // The AWS SDK versions @mlscale/aws pins support Node 20; their notice that later releases will need
+  // Node 22 is 9 lines on every command. Set the variable to anything else to see it.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const controller = new AbortController();
   let received: 'SIGTERM' | 'SIGINT' | undefined;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
