@@ -39,14 +39,16 @@ describe("validateSpec: what the endpoint's traffic map cannot express", () => {
       spec({ traffic: split(87.5, 12.5), rollout: { steps: [12.5, 100] } }),
     );
     expect(issues?.map((issue) => issue.path)).toEqual([
+      'rollout.steps[0]',
       'traffic[0].weight',
       'traffic[1].weight',
-      'rollout.steps[0]',
     ]);
-    expect(issues?.[1]?.message).toMatch(
+    expect(issues?.[2]?.message).toMatch(
       /^expected a whole percentage, got 12.5: Azure ML's endpoint traffic map/,
     );
-    expect(issues?.[2]?.message).toContain('integer percentages per deployment adding up to 100');
+    expect(issues?.[0]?.message).toContain(
+      'integer percentages per deployment adding up to 100; use 12 or 13',
+    );
   });
 
   it('refuses them before any request, through the client and when the backend is called directly', async () => {

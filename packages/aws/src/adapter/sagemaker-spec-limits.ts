@@ -1,4 +1,5 @@
-import { type DeploymentSpec, MlscaleError, type SpecIssue } from '@mlscale/core';
+import type { DeploymentSpec, MlscaleError, SpecIssue } from '@mlscale/core';
+import { specRefusal } from '@mlscale/core/provider-utils';
 import { translateRollout } from './rollout-translation.js';
 
 /** CreateEndpointConfig's ProductionVariants holds 1–10 variants (SageMaker API reference). */
@@ -26,13 +27,7 @@ export function sageMakerSpecIssues(spec: DeploymentSpec): SpecIssue[] {
 
 /** The `InvalidSpec` that lists what SageMaker cannot run of deployment `name`. */
 export function sageMakerRefusal(name: string, issues: readonly SpecIssue[]): MlscaleError {
-  const list = issues.map((issue) => `  - ${issue.path}: ${issue.message}`).join('\n');
-  return new MlscaleError({
-    code: 'InvalidSpec',
-    provider: 'aws',
-    message: `Deployment '${name}' cannot run on the aws backend as specified:\n${list}`,
-    issues,
-  });
+  return specRefusal('aws', name, issues);
 }
 
 /** Throws `InvalidSpec` listing `sageMakerSpecIssues(spec)`, as the client does before any call. */

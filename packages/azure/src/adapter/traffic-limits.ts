@@ -1,4 +1,5 @@
-import { type DeploymentSpec, MlscaleError, type SpecIssue } from '@mlscale/core';
+import type { DeploymentSpec, SpecIssue } from '@mlscale/core';
+import { fractionalTrafficIssues, specRefusal } from '@mlscale/core/provider-utils';
 import { provider } from './to-mlscale-error.js';
 
 /**
@@ -11,15 +12,10 @@ import { provider } from './to-mlscale-error.js';
  * never sent: `providerOptions.azure.mirrorTraffic` is refused as Unsupported by `deploymentOptions`.
  */
 export function trafficLimitIssues(spec: DeploymentSpec): SpecIssue[] {
-  const issues: SpecIssue[] = [];
-  for (const [index, entry] of (spec.traffic ?? []).entries()) {
-    if (!Number.isInteger(entry.weight)) {
-      issues.push({
-        path: `traffic[${index}].weight`,
-        message: `expected a whole percentage, got ${entry.weight}: Azure ML's endpoint traffic map (properties.traffic) takes integer percentages per deployment adding up to 100`,
-      });
-    }
-  }
+  const issues = fractionalTrafficIssues(
+    spec,
+    "Azure ML's endpoint traffic map (properties.traffic) takes integer percentages per deployment adding up to 100",
+  );
   const weights = (spec.traffic ?? []).map((entry) => entry.weight);
   const total = weights.reduce((sum, weight) => sum + weight, 0);
   // The spec schema already asks for 100; a direct backend caller may not have parsed the spec.
@@ -29,26 +25,11 @@ export function trafficLimitIssues(spec: DeploymentSpec): SpecIssue[] {
       message: `expected weights adding up to 100, got ${total}: Azure ML's endpoint traffic map (properties.traffic) must sum to 100 (0 only while an endpoint has no deployments)`,
     });
   }
-  for (const [index, step] of (spec.rollout?.steps ?? []).entries()) {
-    if (!Number.isInteger(step)) {
-      issues.push({
-        path: `rollout.steps[${index}]`,
-        message: `expected a whole percentage, got ${step}: each rollout step becomes Azure ML's endpoint traffic map (properties.traffic), which takes integer percentages per deployment adding up to 100`,
-      });
-    }
-  }
   return issues;
 }
 
 /** Throws `InvalidSpec` with `trafficLimitIssues`, in the words the client's `validateSpec` check uses. */
 export function assertTrafficLimits(spec: DeploymentSpec): void {
   const issues = trafficLimitIssues(spec);
-  if (issues.length === 0) return;
-  const list = issues.map((issue) => `  - ${issue.path}: ${issue.message}`).join('\n');
-  throw new MlscaleError({
-    code: 'InvalidSpec',
-    provider,
-    message: `Deployment '${spec.name}' cannot run on the ${provider} backend as specified:\n${list}`,
-    issues,
-  });
+  if (issues.length > 0) throw specRefusal(provider, spec.name, issues);
 }

@@ -1,5 +1,6 @@
 import type { BackendCapabilityV1, BackendV1 } from '../backend/v1/index.js';
 import { MlscaleError } from '../errors.js';
+import { specRefusal } from '../provider-utils/spec-refusal.js';
 import type { AutoscalingPolicy, DeploymentSpec } from '../spec/deployment.js';
 import type { TrainingJobSpec } from '../spec/training.js';
 
@@ -74,12 +75,5 @@ export function requireGroup<Group>(
  */
 export function assertBackendAccepts(backend: BackendV1, spec: DeploymentSpec): void {
   const issues = backend.deployments.validateSpec?.(spec) ?? [];
-  if (issues.length === 0) return;
-  const list = issues.map((issue) => `  - ${issue.path}: ${issue.message}`).join('\n');
-  throw new MlscaleError({
-    code: 'InvalidSpec',
-    provider: backend.provider,
-    message: `Deployment '${spec.name}' cannot run on the ${backend.provider} backend as specified:\n${list}`,
-    issues,
-  });
+  if (issues.length > 0) throw specRefusal(backend.provider, spec.name, issues);
 }

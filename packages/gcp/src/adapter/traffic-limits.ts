@@ -1,4 +1,5 @@
-import { type DeploymentSpec, MlscaleError, type SpecIssue } from '@mlscale/core';
+import type { DeploymentSpec, SpecIssue } from '@mlscale/core';
+import { fractionalTrafficIssues, specRefusal } from '@mlscale/core/provider-utils';
 import { provider } from './errors.js';
 
 /**
@@ -14,24 +15,10 @@ import { provider } from './errors.js';
  * steps is mlscale's own (Vertex has no rollout of its own to bound it).
  */
 export function trafficIssues(spec: DeploymentSpec): SpecIssue[] {
-  const issues: SpecIssue[] = [];
-  const allowed =
-    "Vertex AI's Endpoint.traffic_split takes whole percentages (map<string, int32>) adding up to 100";
-  for (const [index, step] of (spec.rollout?.steps ?? []).entries()) {
-    if (Number.isInteger(step)) continue;
-    issues.push({
-      path: `rollout.steps[${index}]`,
-      message: `expected a whole percentage, got ${step}: ${allowed}; use ${Math.floor(step)} or ${Math.ceil(step)}`,
-    });
-  }
-  for (const [index, entry] of (spec.traffic ?? []).entries()) {
-    if (Number.isInteger(entry.weight)) continue;
-    issues.push({
-      path: `traffic[${index}].weight`,
-      message: `expected a whole percentage, got ${entry.weight}: ${allowed}; give whole weights that add up to 100`,
-    });
-  }
-  return issues;
+  return fractionalTrafficIssues(
+    spec,
+    "Vertex AI's Endpoint.traffic_split takes whole percentages (map<string, int32>) adding up to 100",
+  );
 }
 
 /**
@@ -40,12 +27,5 @@ export function trafficIssues(spec: DeploymentSpec): SpecIssue[] {
  */
 export function assertTrafficExpressible(spec: DeploymentSpec): void {
   const issues = trafficIssues(spec);
-  if (issues.length === 0) return;
-  const list = issues.map((issue) => `  - ${issue.path}: ${issue.message}`).join('\n');
-  throw new MlscaleError({
-    code: 'InvalidSpec',
-    provider,
-    message: `Deployment '${spec.name}' cannot run on the ${provider} backend as specified:\n${list}`,
-    issues,
-  });
+  if (issues.length > 0) throw specRefusal(provider, spec.name, issues);
 }
