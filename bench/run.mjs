@@ -1,6 +1,7 @@
 // `pnpm bench`: the side-by-side serving benchmark of issue 3. One run, one machine, one load generator
 // (wrk): (1) onnxruntime-node in process, (2) a bare node:http JSON floor, (3) the seed's Flask app under
-// gunicorn, (4) `mlscale serve` with JSON and with batched binary tensors. Prints a Markdown table and the
+// gunicorn, (4) `mlscale serve` with JSON and with batched binary tensors over HTTP, and with raw tensors over
+// gRPC (its own closed-loop load generator, grpc-load-generator.mjs). Prints a Markdown table and the
 // targets, and writes the run as JSON under bench/results/. `node bench/run.mjs --help` lists options.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import {
   checkFlaskAnswers,
   checkFloorAnswers,
   checkMlscaleAnswers,
+  checkMlscaleGrpcAnswers,
   inferenceCounters,
   referenceOutputs,
 } from './lib/answer-checks.mjs';
@@ -23,6 +25,7 @@ import {
   stopServer,
 } from './lib/child-processes.mjs';
 import { withCpuUsage } from './lib/cpu-usage.mjs';
+import { runGrpcLoad } from './lib/grpc-load-generator.mjs';
 import { runWrk } from './lib/load-generator.mjs';
 import { describeMachine } from './lib/machine.mjs';
 import { ensurePrerequisites, systemPython } from './lib/prerequisites.mjs';
@@ -34,12 +37,14 @@ const benchDirectory = fileURLToPath(new URL('.', import.meta.url));
 const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
 const cliBin = join(repositoryRoot, 'packages', 'cli', 'dist', 'bin.js');
 const groups = ['in-process', 'floor', 'flask', 'mlscale'];
+// Concurrent gRPC calls per channel (one HTTP/2 connection each): 16 → 1 channel at 16, 4 at 64.
+const grpcCallsPerChannel = 16;
 
 const usage = `Usage: node bench/run.mjs [options]   (pnpm bench builds first, then runs this)
 
   --duration S           seconds measured per configuration (default 8)
   --warmup S             unmeasured seconds before each one (default 2)
-  --connections LIST     wrk connections (default 16,64)
+  --connections LIST     wrk connections, and concurrent gRPC calls (default 16,64)
   --replicas N           mlscale serve --replicas (default 2)
   --max-batch-size N     mlscale serve --max-batch-size (default 32)
   --max-queue-delay-ms N mlscale serve --max-queue-delay-ms (default 2)
@@ -186,7 +191,10 @@ try {
       `load ${machine.loadAverage.join(' ')} → ${machine.loadAverageAtEnd.join(' ')}\n` +
       `mlscale serve --replicas ${settings.replicas} --max-batch-size ${settings.maxBatchSize} ` +
       `--max-queue-delay-ms ${settings.maxQueueDelayMs}; wrk -t1, ${settings.durationSeconds} s per row after ` +
-      `${settings.warmupSeconds} s warm-up. (1) = best in-process batch 32, (2) = bare floor at the same connections.\n\n` +
+      `${settings.warmupSeconds} s warm-up; gRPC: ${settings.connections.join('/')} concurrent closed-loop ModelInfer calls from ` +
+      `@grpc/grpc-js in a child process, ${grpcCallsPerChannel} calls per channel, same warm-up and duration. ` +
+      '(1) = best in-process batch 32, (2) = bare floor at the same connections, (4) = mlscale serve over HTTP ' +
+      'at the same connections and rows per request (V2 JSON for 1 row, V2 binary for a batch).\n\n' +
       `${formatTable(measured)}\n\nTargets:\n${formatTargets(results)}\n` +
       failures.map((failure) => `\nFAILED: ${failure.group}: ${failure.message}\n`).join(''),
   );
@@ -297,6 +305,33 @@ async function measureHttp(server, row, load) {
   return measured;
 }
 
+/** One gRPC load configuration: warm-up, then the measured run, on the same channels in one child process. */
+async function measureGrpc(server, row, load) {
+  log(`${row.system}: ${row.detail}, ${load.connections} concurrent calls`);
+  const result = await runGrpcLoad({
+    ...load,
+    durationSeconds: settings.durationSeconds,
+    warmupSeconds: settings.warmupSeconds,
+    callsPerChannel: grpcCallsPerChannel,
+    serverPid: server.child.pid,
+  });
+  if (result.failed > 0) log(`  ${result.failed} failed calls: ${JSON.stringify(result.codes)}`);
+  const measured = {
+    ...row,
+    connections: load.connections,
+    requestsPerSecond: result.requestsPerSecond,
+    inferencesPerSecond: result.requestsPerSecond * row.rowsPerRequest,
+    latencyMs: { p50: result.latencyMs.p50, p99: result.latencyMs.p99 },
+    failed: result.failed,
+    channels: result.channels,
+    loadGeneratorCores: result.clientCores,
+    ...(result.serverCores === undefined ? {} : { serverCores: result.serverCores }),
+    ...(result.machineBusy === undefined ? {} : { machineBusy: result.machineBusy }),
+  };
+  rows.push(measured);
+  return measured;
+}
+
 /** (2) The bare node:http floor. */
 async function measureFloor(bodies) {
   const server = await startServer(process.execPath, [join(benchDirectory, 'floor-server.mjs')], {
@@ -370,13 +405,18 @@ async function measureFlask(seedDirectory, picklePath, bodies, expected) {
   }
 }
 
-/** (4) `mlscale serve` on the same model.onnx: V2 JSON one row a request, then V2 binary in batches. */
+/**
+ * (4) `mlscale serve` on the same model.onnx: V2 JSON one row a request, then V2 binary in batches, then
+ * the same over gRPC with raw contents (one row, then a batch per call).
+ */
 async function measureMlscale(onnxPath, bodies, expected) {
   const args = [
     cliBin,
     'serve',
     onnxPath,
     '--port',
+    '0',
+    '--grpc-port',
     '0',
     '--device',
     'cpu',
@@ -390,12 +430,14 @@ async function measureMlscale(onnxPath, bodies, expected) {
   const server = await startServer(process.execPath, args, {
     name: 'mlscale serve',
     cwd: runDirectory,
-    isReady: jsonUrl,
+    isReady: servingLine,
   });
   try {
-    const baseUrl = server.ready;
+    const { url: baseUrl, grpcUrl } = server.ready;
+    if (!grpcUrl) throw new Error(`mlscale serve printed no grpcUrl: ${JSON.stringify(server.ready)}`);
     const url = `${baseUrl}/v2/models/model/infer`;
     await checkMlscaleAnswers(url, expected);
+    await checkMlscaleGrpcAnswers(grpcUrl, expected);
     const detail = `${settings.replicas} replicas, max batch ${settings.maxBatchSize}, delay ${settings.maxQueueDelayMs} ms`;
     const loads = [
       ...settings.connections.map((connections) => ({
@@ -422,10 +464,24 @@ async function measureMlscale(onnxPath, bodies, expected) {
           connections,
         },
       })),
+      ...[1, settings.binaryRows].flatMap((rowsPerRequest) =>
+        settings.connections.map((connections) => ({
+          grpc: true,
+          row: {
+            id: `mlscale-grpc${rowsPerRequest === 1 ? '' : '-batch'}-c${connections}`,
+            kind: rowsPerRequest === 1 ? 'mlscale-grpc' : 'mlscale-grpc-batch',
+            system: 'mlscale serve, gRPC raw',
+            rowsPerRequest,
+          },
+          load: { target: grpcUrl, model: 'model', rows: rowsPerRequest, connections },
+        })),
+      ),
     ];
-    for (const { row, load } of loads) {
+    for (const { grpc, row, load } of loads) {
       const before = await inferenceCounters(baseUrl);
-      const measured = await measureHttp(server, { ...row, detail }, load);
+      const measured = grpc
+        ? await measureGrpc(server, { ...row, detail }, load)
+        : await measureHttp(server, { ...row, detail }, load);
       const after = await inferenceCounters(baseUrl);
       // Rows per onnxruntime call over warm-up and run: how much the dynamic batcher merged.
       const executions = after.executions - before.executions;
@@ -433,8 +489,20 @@ async function measureMlscale(onnxPath, bodies, expected) {
     }
     // The server must still answer correctly after the load.
     await checkMlscaleAnswers(url, expected);
+    await checkMlscaleGrpcAnswers(grpcUrl, expected);
   } finally {
     await stopServer(server.child);
+  }
+}
+
+/** The `{"url": ..., "grpcUrl"?: ...}` line that `mlscale serve` prints once listening. */
+function servingLine(line) {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const parsed = JSON.parse(line);
+    return typeof parsed.url === 'string' ? parsed : undefined;
+  } catch {
+    return undefined;
   }
 }
 

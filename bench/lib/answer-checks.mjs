@@ -1,4 +1,12 @@
 import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import {
+  inferenceServiceClient,
+  modelInfer,
+  outputValues,
+  rawInferRequest,
+  typedInferRequest,
+} from './grpc-client.mjs';
 import { decodeV2BinaryOutput, inputRows, modelInput, v2BinaryBody, v2JsonBody } from './request-bodies.mjs';
 
 /**
@@ -99,6 +107,48 @@ export async function checkMlscaleAnswers(url, expected) {
     expected.batch,
     'mlscale serve, V2 binary',
   );
+}
+
+/**
+ * `mlscale serve`'s gRPC port answers ModelInfer with onnxruntime's values: raw contents for 1 row and
+ * for `batchRows` rows (as the load sends them), and typed contents for 1 row.
+ *
+ * @param {string} target host:port
+ * @param {{ one: Float32Array, batch: Float32Array, batchRows: number }} expected
+ * @param {string} [modelName]
+ */
+export async function checkMlscaleGrpcAnswers(target, expected, modelName = 'model') {
+  const Service = inferenceServiceClient();
+  const client = new Service(target, grpc.credentials.createInsecure(), {
+    'grpc.max_receive_message_length': -1,
+  });
+  try {
+    const ask = async (request, what) => {
+      try {
+        return outputValues(await modelInfer(client, request));
+      } catch (error) {
+        throw new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    };
+    const one = inputRows(1);
+    assertClose(
+      await ask(rawInferRequest(modelName, one), 'gRPC raw'),
+      expected.one,
+      'mlscale serve, gRPC raw',
+    );
+    assertClose(
+      await ask(typedInferRequest(modelName, one), 'gRPC typed'),
+      expected.one,
+      'mlscale serve, gRPC typed',
+    );
+    assertClose(
+      await ask(rawInferRequest(modelName, inputRows(expected.batchRows)), 'gRPC raw batch'),
+      expected.batch,
+      'mlscale serve, gRPC raw batch',
+    );
+  } finally {
+    client.close();
+  }
 }
 
 /**
