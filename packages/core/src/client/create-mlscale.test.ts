@@ -455,6 +455,35 @@ describe('createMlscale', () => {
     expect(await client.alerts.delete('too-many-errors')).toEqual({ deleted: false });
   });
 
+  it('takes typed arrays as tensor data, and hands every backend plain arrays', async () => {
+    const backend = createInMemoryBackend();
+    const received: unknown[] = [];
+    const doPredict = backend.deployments.doPredict.bind(backend.deployments);
+    backend.deployments.doPredict = (name, request, options) => {
+      received.push(request.inputs.map((input) => input.data));
+      return doPredict(name, request, options);
+    };
+    const client = createMlscale({ backend, ...fast });
+    await client.deploy(spec);
+    await client.predict('mnist-classifier', {
+      inputs: [
+        { name: 'x', datatype: 'FP32', shape: [1, 2], data: Float32Array.from([0.5, 2]) },
+        { name: 'ids', datatype: 'INT64', shape: [2], data: BigInt64Array.from([7n, -1n]) },
+      ],
+    });
+    expect(received).toEqual([
+      [
+        [0.5, 2],
+        [7, -1],
+      ],
+    ]);
+    await expect(
+      client.predict('mnist-classifier', {
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [3], data: new Float32Array(2) }],
+      }),
+    ).rejects.toThrow(/expected 3 values for shape \[3\], got 2/);
+  });
+
   it('validates scale arguments and names', async () => {
     const backend = createInMemoryBackend();
     const client = createMlscale({ backend, ...fast });

@@ -15,7 +15,7 @@ import type {
   MetricQueryInput,
   ModelVersion,
   MonitoringTarget,
-  PredictRequest,
+  PredictRequestInput,
   PredictResponse,
   RegisterModelInput,
   TrainingJobSpecInput,
@@ -103,7 +103,7 @@ export interface MlscaleClient {
   /** Every deployment. */
   list(options?: ReadOptions): AsyncIterable<DeploymentStatus>;
   /** One inference (V2 tensors). */
-  predict(name: string, request: PredictRequest, options?: ReadOptions): Promise<PredictResponse>;
+  predict(name: string, request: PredictRequestInput, options?: ReadOptions): Promise<PredictResponse>;
   /** Starts a training job and (by default) waits until it ends; throws if it fails. */
   train(spec: TrainingJobSpecInput, options?: OperationOptions): Promise<TrainingJobStatus>;
   /** A training job; throws `NotFound` when there is none. */

@@ -18,13 +18,36 @@ export const tensorDatatypeSchema = z.enum([
 ]);
 export type TensorDatatype = z.infer<typeof tensorDatatypeSchema>;
 
+/** Typed arrays a caller may hold tensor data in (`Float32Array` and the rest). */
+const typedArraySchema = z.union([
+  z.instanceof(Float32Array),
+  z.instanceof(Float64Array),
+  z.instanceof(Int8Array),
+  z.instanceof(Int16Array),
+  z.instanceof(Int32Array),
+  z.instanceof(Uint8Array),
+  z.instanceof(Uint16Array),
+  z.instanceof(Uint32Array),
+  z.instanceof(BigInt64Array),
+  z.instanceof(BigUint64Array),
+]);
+
+/**
+ * Tensor values, row-major: an array of numbers, booleans or strings, or a typed array, which is read
+ * into numbers (64-bit integers exactly up to 2^53), so every backend gets the same plain array.
+ */
+const tensorDataSchema = z.union([
+  z.array(z.union([z.number(), z.boolean(), z.string()])),
+  typedArraySchema.transform((values) => Array.from(values as ArrayLike<number | bigint>, Number)),
+]);
+
 /** A named tensor: row-major `data` whose length is the product of `shape`. */
 export const tensorSchema = z
   .object({
     name: z.string().min(1),
     datatype: tensorDatatypeSchema,
     shape: z.array(z.number().int().min(0)),
-    data: z.array(z.union([z.number(), z.boolean(), z.string()])),
+    data: tensorDataSchema,
   })
   .superRefine((tensor, context) => {
     const expected = tensor.shape.reduce((product, size) => product * size, 1);
@@ -48,6 +71,8 @@ export const predictRequestSchema = z
   })
   .strict();
 export type PredictRequest = z.infer<typeof predictRequestSchema>;
+/** What `predict` takes: a `PredictRequest`, with typed arrays allowed as tensor data. */
+export type PredictRequestInput = z.input<typeof predictRequestSchema>;
 
 /** An inference response. */
 export interface PredictResponse {
