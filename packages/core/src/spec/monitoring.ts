@@ -19,8 +19,14 @@ export const normalizedMetricNames = [
 export const normalizedMetricNameSchema = z.enum(normalizedMetricNames);
 export type NormalizedMetricName = z.infer<typeof normalizedMetricNameSchema>;
 
+/**
+ * A normalized name, or a training job's own metric (from its metric definitions). Typed so editors
+ * offer the normalized names while any job metric's name still fits.
+ */
+export type MetricName = NormalizedMetricName | (string & {});
+
 /** A normalized name, or a training job's own metric (from its metric definitions). */
-export const metricNameSchema = z.union([
+export const metricNameSchema: z.ZodType<MetricName, MetricName> = z.union([
   normalizedMetricNameSchema,
   z
     .string()
