@@ -1,3 +1,6 @@
+// Types `providerOptions` of specs for this package's backend (declaration merging into @mlscale/core).
+import './provider-options-types.js';
+
 export type { DeploymentEffect, DeploymentEffectRunner } from './deployments/deployment-effects.js';
 export type { LocalDeploymentOperations } from './deployments/deployment-operations.js';
 export {

@@ -172,8 +172,7 @@ export async function servePlan(
     return value;
   };
   const device = values.device ?? 'auto';
-  if (device !== 'auto' && device !== 'cuda' && device !== 'cpu')
-    throw usage('--device', `expected auto, cuda or cpu, got ${JSON.stringify(device)}`);
+  if (!isDevice(device)) throw usage('--device', `expected auto, cuda or cpu, got ${JSON.stringify(device)}`);
   const port =
     integer('port') ??
     integer('SAGEMAKER_BIND_TO_PORT', numberFrom(env.SAGEMAKER_BIND_TO_PORT ?? env.AIP_HTTP_PORT)) ??
@@ -221,6 +220,10 @@ export async function servePlan(
     },
   };
   return { spec, modelPath };
+}
+
+function isDevice(value: unknown): value is 'auto' | 'cuda' | 'cpu' {
+  return value === 'auto' || value === 'cuda' || value === 'cpu';
 }
 
 /** Where a cloud platform put the model: SageMaker, then Vertex (a local path), then Azure ML. */

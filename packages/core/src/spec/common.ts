@@ -50,5 +50,24 @@ export const providerOptionsSchema = z
   .strict();
 export type ProviderOptions = z.infer<typeof providerOptionsSchema>;
 
+/**
+ * The deployment options each backend package types (declaration merging): once `@mlscale/aws` is
+ * imported, `providerOptions.aws` of a deployment is typed as that package validates it, as the Vercel
+ * AI SDK types its providers' options. A package adds itself with
+ * `declare module '@mlscale/core' { interface DeploymentProviderOptions { aws?: ... } }`.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in each backend package.
+export interface DeploymentProviderOptions {}
+/** The training job options each backend package types, as `DeploymentProviderOptions`. */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in each backend package.
+export interface TrainingProviderOptions {}
+
+/** `providerOptions` as a user writes it: typed where a backend package typed it, open otherwise. */
+export type TypedProviderOptions<Typed> = {
+  [Provider in keyof ProviderOptions]?: Provider extends keyof Typed
+    ? Typed[Provider]
+    : Record<string, unknown>;
+};
+
 /** A whole number of seconds, at least `minimum`. */
 export const secondsSchema = (minimum = 0) => z.number().int('expected whole seconds').min(minimum);

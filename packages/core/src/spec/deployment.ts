@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import {
+  type DeploymentProviderOptions,
   environmentSchema,
   providerOptionsSchema,
   resourceNameSchema,
   secondsSchema,
+  type TypedProviderOptions,
   tagsSchema,
 } from './common.js';
 import { modelReferenceSchema } from './model.js';
@@ -200,5 +202,10 @@ export const deploymentSpecSchema = z
 
 /** A deployment as the backend receives it: defaults applied. */
 export type DeploymentSpec = z.infer<typeof deploymentSpecSchema>;
-/** A deployment as a user writes it: defaulted fields optional. */
-export type DeploymentSpecInput = z.input<typeof deploymentSpecSchema>;
+/**
+ * A deployment as a user writes it: defaulted fields optional, `providerOptions` typed by the backend
+ * packages imported (see `DeploymentProviderOptions`).
+ */
+export type DeploymentSpecInput = Omit<z.input<typeof deploymentSpecSchema>, 'providerOptions'> & {
+  providerOptions?: TypedProviderOptions<DeploymentProviderOptions> | undefined;
+};

@@ -4,6 +4,8 @@ import {
   providerOptionsSchema,
   resourceNameSchema,
   secondsSchema,
+  type TrainingProviderOptions,
+  type TypedProviderOptions,
   tagsSchema,
 } from './common.js';
 
@@ -123,4 +125,7 @@ export const trainingJobSpecSchema = z
     }
   });
 export type TrainingJobSpec = z.infer<typeof trainingJobSpecSchema>;
-export type TrainingJobSpecInput = z.input<typeof trainingJobSpecSchema>;
+/** A training job as a user writes it, `providerOptions` typed as `TrainingProviderOptions` says. */
+export type TrainingJobSpecInput = Omit<z.input<typeof trainingJobSpecSchema>, 'providerOptions'> & {
+  providerOptions?: TypedProviderOptions<TrainingProviderOptions> | undefined;
+};
