@@ -27,7 +27,9 @@ export function renderDockerfile(spec: DeploymentSpec, options: DockerfileOption
     `# Run:   docker run -p ${containerPort}:${containerPort} -e MLSCALE_TOKEN=... ${spec.name}:latest`,
     `FROM ${options.baseImage ?? 'node:20-bookworm-slim'}`,
     'WORKDIR /app',
-    // onnxruntime-node's install script fetches CUDA libraries; the CPU provider works without it.
+    // onnxruntime-node's install script downloads CUDA provider libraries unless told otherwise: a CPU
+    // image skips that download (it needs no network beyond npm), a GPU image asks for CUDA 12.
+    `ENV ONNXRUNTIME_NODE_INSTALL=${spec.instance?.accelerator ? 'cuda12' : 'skip'}`,
     `RUN npm install --omit=dev --no-audit --no-fund @mlscale/cli@${options.version} @mlscale/local-gpu@${options.version} \\`,
     '    && npm cache clean --force',
     `COPY model/ ${containerModelDirectory}/`,

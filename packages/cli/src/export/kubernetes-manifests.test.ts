@@ -116,6 +116,13 @@ describe('Kubernetes manifests', () => {
   it('writes a Dockerfile that serves the model from /opt/ml/model with the spec batching', () => {
     const dockerfile = renderDockerfile(spec({ batching: { maxBatchSize: 64 } }), { version: '0.1.0' });
     expect(dockerfile).toContain('@mlscale/cli@0.1.0 @mlscale/local-gpu@0.1.0');
+    // A CPU image skips onnxruntime-node's CUDA download; one with an accelerator asks for CUDA 12.
+    expect(dockerfile).toContain('ENV ONNXRUNTIME_NODE_INSTALL=skip\nRUN npm install');
+    expect(dockerfile).toContain('"--device","cpu"');
+    const gpu = renderDockerfile(spec({ instance: { accelerator: { type: 'nvidia-l4', count: 1 } } }), {
+      version: '0.1.0',
+    });
+    expect(gpu).toContain('ENV ONNXRUNTIME_NODE_INSTALL=cuda12');
     expect(dockerfile).toContain('"--max-batch-size","64"');
     expect(dockerfile).toContain('ENTRYPOINT ["/app/node_modules/.bin/mlscale"]');
     expect(dockerfile).toMatch(/HEALTHCHECK .*\/v2\/health\/ready/);
