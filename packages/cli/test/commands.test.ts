@@ -535,3 +535,30 @@ describe('a model file that is not there', () => {
     ).not.toContain('mnist-classifier');
   });
 });
+
+describe('mlscale state', () => {
+  it('lists what the state records and forgets one resource, leaving it running', async () => {
+    const cwd = project(fileConfig);
+    expect((await runInProcess(['apply', '--yes'], { cwd })).code).toBe(0);
+    const listed = await runInProcess(['state', 'list', '--json'], { cwd });
+    expect(listed.code).toBe(0);
+    const names = (json: string) =>
+      (JSON.parse(json) as { resources: { kind: string; name: string }[] }).resources.map(
+        (entry) => `${entry.kind}/${entry.name}`,
+      );
+    expect(names(listed.stdout).sort()).toEqual(['deployment/mnist-classifier', 'trainingJob/train-mnist']);
+    const text = await runInProcess(['state', 'list'], { cwd });
+    expect(text.stdout).toMatch(/deployment\s+mnist-classifier\s+test\s+file\s+[0-9a-f]{12}/);
+    const forgot = await runInProcess(['state', 'rm', 'mnist-classifier'], { cwd });
+    expect(forgot.code, forgot.stderr).toBe(0);
+    expect(forgot.stdout).toContain("Forgot deployment 'mnist-classifier': it keeps running in its backend");
+    expect(names((await runInProcess(['state', 'list', '--json'], { cwd })).stdout)).toEqual([
+      'trainingJob/train-mnist',
+    ]);
+    expect(readFileSync(join(cwd, 'cloud.json'), 'utf8')).toContain('mnist-classifier');
+    const missing = await runInProcess(['state', 'rm', 'nope'], { cwd });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("The state records no resource named 'nope'");
+    expect((await runInProcess(['state', 'frob'], { cwd })).code).toBe(2);
+  });
+});

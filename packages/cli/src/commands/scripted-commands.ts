@@ -7,6 +7,7 @@ import { logsCommand } from './logs.js';
 import { metricsCommand } from './metrics.js';
 import { planCommand } from './plan.js';
 import { predictCommand } from './predict.js';
+import { stateCommand } from './state.js';
 import { statusCommand } from './status.js';
 import { trainCommand } from './train.js';
 
@@ -16,6 +17,7 @@ export const scriptedCommands: Readonly<Record<string, DefinedCommand>> = {
   apply: applyCommand,
   destroy: destroyCommand,
   status: statusCommand,
+  state: stateCommand,
   logs: logsCommand,
   metrics: metricsCommand,
   predict: predictCommand,
