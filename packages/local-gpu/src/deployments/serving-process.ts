@@ -1,3 +1,4 @@
+import { processIsAlive } from '../runtime/process-is-alive.js';
 /** The process whose server serves a deployment, as the deployment's record keeps it. */
 export interface ServingProcess {
   pid: number;
@@ -49,14 +50,4 @@ export function locateServer(
     process: entry,
     reason: `not running: the process that served it (pid ${entry.pid}) has exited; reconcile starts it here`,
   };
-}
-
-/** Whether a process with this pid exists (EPERM: it does, under another user). */
-export function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

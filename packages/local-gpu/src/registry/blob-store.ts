@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { chmod, cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { processIsAlive } from '../runtime/process-is-alive.js';
 import { hashArtifact, listFiles } from './artifact-hash.js';
 import { blobPath, type RegistryPaths } from './registry-paths.js';
 
@@ -61,23 +62,13 @@ export async function removeAbandonedCopies(incoming: string): Promise<string[]>
     const pid = Number(/^(\d+)-/.exec(entry)?.[1]);
     const path = join(incoming, entry);
     const abandoned = Number.isInteger(pid)
-      ? !processRuns(pid)
+      ? !processIsAlive(pid)
       : Date.now() - ((await stat(path).catch(() => undefined))?.mtimeMs ?? Date.now()) > abandonedAfterMs;
     if (!abandoned) continue;
     await rm(path, { recursive: true, force: true });
     removed.push(entry);
   }
   return removed;
-}
-
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, as another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function makeReadOnly(path: string, isDirectory: boolean): Promise<void> {

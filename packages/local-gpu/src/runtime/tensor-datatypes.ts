@@ -72,20 +72,3 @@ export const datatypes: ReadonlyMap<string, DatatypeInfo> = new Map(
 export const datatypeByOrtType: ReadonlyMap<string, DatatypeInfo> = new Map(
   [...datatypes.values()].map((entry) => [entry.ortType, entry]),
 );
-
-/** ONNX TensorProto.DataType number → V2 datatype name (including the ones not run yet). */
-export const datatypeByOnnxElementType: ReadonlyMap<number, TensorDatatype> = new Map([
-  [1, 'FP32'],
-  [2, 'UINT8'],
-  [3, 'INT8'],
-  [4, 'UINT16'],
-  [5, 'INT16'],
-  [6, 'INT32'],
-  [7, 'INT64'],
-  [8, 'BYTES'],
-  [9, 'BOOL'],
-  [10, 'FP16'],
-  [11, 'FP64'],
-  [12, 'UINT32'],
-  [13, 'UINT64'],
-]);

@@ -14,7 +14,8 @@ const drainBytes = 64 * 1024 * 1024;
 export function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(request.headers['content-length']);
   const encoding = request.headers['content-encoding'];
-  if (declared > Math.max(limit, drainBytes)) {
+  const readUpTo = Math.max(limit, drainBytes);
+  if (declared > readUpTo) {
     request.resume();
     return Promise.reject(tooLarge(declared, limit));
   }
@@ -28,7 +29,7 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Buffe
         return;
       }
       chunks.length = 0;
-      if (size > Math.max(limit, drainBytes)) {
+      if (size > readUpTo) {
         request.removeAllListeners('data');
         request.removeAllListeners('end');
         request.resume();

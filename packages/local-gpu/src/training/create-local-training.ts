@@ -21,6 +21,7 @@ import {
   trainingJobSpecSchema,
   waitFor,
 } from '@mlscale/core';
+import { processIsAlive } from '../runtime/process-is-alive.js';
 import { bucketMetricPoints, type MetricPoint, readMetricPoints } from './job-metrics.js';
 import { type JobPaths, jobPaths, jobsDirectory } from './job-paths.js';
 import { type JobRecord, toTrainingJobStatus, withSecondaryStatus } from './job-record.js';
@@ -98,12 +99,7 @@ export function createLocalTraining(settingsInput: LocalTrainingSettingsInput = 
   function supervisorAlive(record: JobRecord): boolean {
     const { pid, instanceId: owner } = record.supervisor;
     if (pid === process.pid) return supervisedHere.has(`${owner}/${record.name}`);
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'EPERM';
-    }
+    return processIsAlive(pid);
   }
 
   /** The record on disk; a job left unfinished by a program that is gone is marked Failed (Interrupted). */
