@@ -17,6 +17,7 @@ import {
 } from './config-schema.js';
 import { formatPath, interpolateEnvironment } from './interpolate-environment.js';
 import { mergeOverride } from './merge-override.js';
+import { modelUris, uriScheme } from './model-uris.js';
 import { findConfigFile, type RawConfigFile, readConfigFile } from './read-config-file.js';
 import type { SourceLocator } from './source-locator.js';
 
@@ -226,8 +227,6 @@ function zodIssues(error: z.ZodError, prefix: RawPath): LocatedIssue[] {
   });
 }
 
-const uriScheme = /^[a-z][a-z0-9+.-]*:\/\//i;
-
 /** Local paths in the file are relative to the file, not to wherever the command runs. */
 function resolvePaths<Spec extends DeploymentSpec | TrainingJobSpec>(
   spec: Spec,
@@ -258,9 +257,7 @@ function inferDependencies(resources: ConfiguredResource[]): void {
   );
   for (const resource of resources) {
     if (resource.kind !== 'deployment') continue;
-    const uris = [resource.spec.model, ...(resource.spec.traffic ?? []).map((entry) => entry.model)].flatMap(
-      (model) => ('uri' in model ? [model.uri] : []),
-    );
+    const uris = modelUris(resource.spec);
     for (const output of outputs) {
       const prefix = output.uri.endsWith('/') ? output.uri : `${output.uri}/`;
       if (

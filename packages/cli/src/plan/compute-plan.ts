@@ -13,6 +13,7 @@ import {
 } from '@mlscale/core';
 import type { BackendPool } from '../backends/backend-pool.js';
 import type { ConfiguredResource, MlscaleConfig } from '../config/load-config.js';
+import { modelUris, uriScheme } from '../config/model-uris.js';
 import { type CostEstimate, estimateCost, pricesWith } from '../cost/estimate-cost.js';
 import type { PriceTable } from '../cost/price-table.js';
 import {
@@ -318,10 +319,9 @@ async function refusal(
 
 /** The local files (paths, `file://` URIs) a deployment's models name. */
 function localModelFiles(spec: DeploymentSpec): string[] {
-  return [spec.model, ...(spec.traffic ?? []).map((entry) => entry.model)].flatMap((model) => {
-    if (!('uri' in model)) return [];
-    if (model.uri.startsWith('file://')) return [fileURLToPath(model.uri)];
-    return /^[a-z][a-z0-9+.-]*:\/\//i.test(model.uri) ? [] : [model.uri];
+  return modelUris(spec).flatMap((uri) => {
+    if (uri.startsWith('file://')) return [fileURLToPath(uri)];
+    return uriScheme.test(uri) ? [] : [uri];
   });
 }
 
