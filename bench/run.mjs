@@ -291,15 +291,22 @@ async function measureHttp(server, row, load) {
     runWrk({ ...load, durationSeconds: settings.durationSeconds }),
   );
   if (result.failed > 0) log(`  ${result.failed} failed requests: ${JSON.stringify(result.errors)}`);
+  return recordRow(row, load.connections, result, { serverCores, machineBusy });
+}
+
+/**
+ * A measured load row (HTTP or gRPC): requests/s, inferences/s from the row's rows per request, p50 and
+ * p99, failures, and what else the run measured; added to the report's rows.
+ */
+function recordRow(row, connections, result, extra) {
   const measured = {
     ...row,
-    connections: load.connections,
+    connections,
     requestsPerSecond: result.requestsPerSecond,
     inferencesPerSecond: result.requestsPerSecond * row.rowsPerRequest,
     latencyMs: { p50: result.latencyMs.p50, p99: result.latencyMs.p99 },
     failed: result.failed,
-    ...(serverCores === undefined ? {} : { serverCores }),
-    ...(machineBusy === undefined ? {} : { machineBusy }),
+    ...Object.fromEntries(Object.entries(extra).filter(([, value]) => value !== undefined)),
   };
   rows.push(measured);
   return measured;
@@ -316,20 +323,12 @@ async function measureGrpc(server, row, load) {
     serverPid: server.child.pid,
   });
   if (result.failed > 0) log(`  ${result.failed} failed calls: ${JSON.stringify(result.codes)}`);
-  const measured = {
-    ...row,
-    connections: load.connections,
-    requestsPerSecond: result.requestsPerSecond,
-    inferencesPerSecond: result.requestsPerSecond * row.rowsPerRequest,
-    latencyMs: { p50: result.latencyMs.p50, p99: result.latencyMs.p99 },
-    failed: result.failed,
+  return recordRow(row, load.connections, result, {
     channels: result.channels,
     loadGeneratorCores: result.clientCores,
-    ...(result.serverCores === undefined ? {} : { serverCores: result.serverCores }),
-    ...(result.machineBusy === undefined ? {} : { machineBusy: result.machineBusy }),
-  };
-  rows.push(measured);
-  return measured;
+    serverCores: result.serverCores,
+    machineBusy: result.machineBusy,
+  });
 }
 
 /** (2) The bare node:http floor. */
